@@ -1,0 +1,61 @@
+"""ldc: learned data compression on MNIST, the tested package behind the course.
+
+Every public name is available as ``ldc.X`` (e.g. ``ldc.load_or_train``,
+``ldc.Codec``, ``ldc.psnr``); each lives in a small module named for its job:
+
+    modes       quick and full mode (LDC_QUICK)
+    data        MNIST from TensorFlow Datasets, digits validated and kept in memory
+    transforms  the analysis and synthesis transforms (convolutional and MLP)
+    entropy     the prior, the training-time rate and the range coder (owns tensorflow-compression)
+    model       the compression model and the rate-distortion Lagrangian
+    training    training configuration, step, optimizer and loop
+    cache       the on-disk model cache
+    trained     load_or_train: cached models, or trained now
+    codec       compressor and decompressor, model fingerprints
+    container   the file format for many compressed digits
+    metrics     MAE, PSNR, bits per digit and per pixel
+    baselines   the DCT codec and Pillow's PNG / JPEG / WebP
+    plotting    digit grids, prior densities, rate-distortion curves
+
+Names are imported on first use, so ``import ldc`` is quick and pulls in
+TensorFlow only when something needs it.
+"""
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "modes": ["QUICK_ENV", "quick_mode", "mode_name", "describe_mode"],
+    "errors": ["LdcError", "InputError", "ContainerError", "ModelNotFoundError", "DataUnavailableError"],
+    "data": ["Digits", "load_mnist", "training_batches", "as_digits"],
+    "transforms": ["make_analysis_transform", "make_synthesis_transform", "make_mlp_analysis_transform",
+                   "make_mlp_synthesis_transform", "make_transforms", "count_parameters"],
+    "entropy": ["LogisticPrior", "CodingTables", "prior_tables", "pmf_tables", "RangeCoder"],
+    "model": ["CompressionModel", "lagrangian", "to_unit_images"],
+    "training": ["TrainConfig", "TrainResult", "train", "evaluate", "make_train_step", "FusedAdam"],
+    "trained": ["TrainedModel", "load_or_train", "find_model"],
+    "codec": ["Codec", "Compressed", "model_fingerprint"],
+    "container": ["Container", "pack", "unpack", "read_container", "write_container"],
+    "metrics": ["mae", "mse", "psnr", "psnr_per_image", "string_bits", "bits_per_digit", "bits_per_pixel"],
+    "baselines": ["DCTCodec", "Encoded", "encode_pillow"],
+    "plotting": ["digit_grid", "prior_densities", "rd_curves", "training_history"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+_SUBMODULES = set(_EXPORTS) | {"cache", "cli"}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"ldc.{_WHERE[name]}"), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"ldc.{name}")
+    else:
+        raise AttributeError(f"module 'ldc' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)

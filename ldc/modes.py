@@ -1,0 +1,35 @@
+"""Quick and full mode: one environment variable, ``LDC_QUICK``, picks the budget.
+
+Full mode (the default) is the real experiment the rendered book shows. Quick
+mode runs the same code on a small budget so that CI can execute every chapter
+in minutes. Introduced in the book's introduction; every chapter prints
+:func:`describe_mode`.
+"""
+import os
+
+QUICK_ENV = "LDC_QUICK"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def quick_mode():
+    """Return True when ``LDC_QUICK`` asks for quick mode (1/true/yes/on), False when unset or 0/false/no/off."""
+    value = os.environ.get(QUICK_ENV, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{QUICK_ENV}={os.environ[QUICK_ENV]!r} is not a switch: expected 1 or 0 (or true/false, yes/no, on/off)")
+
+
+def mode_name(quick=None):
+    """Return ``"quick"`` or ``"full"``; ``quick=None`` reads ``LDC_QUICK``."""
+    return "quick" if (quick_mode() if quick is None else quick) else "full"
+
+
+def describe_mode(quick=None):
+    """Return one sentence saying which mode produced the outputs that follow."""
+    if mode_name(quick) == "quick":
+        return ("Quick mode (LDC_QUICK=1): a small training budget and a subset of digits; "
+                "every cell runs, but the numbers are rough. Unset LDC_QUICK for the real experiment.")
+    return "Full mode: the real experiment (set LDC_QUICK=1 for a quick run on a small budget)."
