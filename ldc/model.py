@@ -1,0 +1,49 @@
+"""The compression model: analysis transform, prior and synthesis transform (chapters 2-4)."""
+from ldc._tf import tf
+from ldc.entropy import LogisticPrior
+from ldc.transforms import make_transforms
+
+
+def to_unit_images(digits):
+    """Return float32 (batch, 28, 28, 1) in [0, 1] from uint8 digits (batch, 28, 28) or (batch, 28, 28, 1)."""
+    digits = tf.convert_to_tensor(digits)
+    if digits.dtype != tf.uint8:
+        raise TypeError(f"digits: expected uint8 pixels 0..255, got {digits.dtype.name}")
+    return tf.reshape(tf.cast(digits, tf.float32) / 255.0, (-1, 28, 28, 1))
+
+
+class CompressionModel(tf.keras.Model):
+    """Encoder, noisy logistic prior and decoder, as trained on the rate-distortion Lagrangian.
+
+    Calling it on uint8 digits (batch, 28, 28[, 1]) returns a dict of per-digit
+    tensors: ``rate`` (bits per digit), ``distortion`` (mean absolute pixel
+    error in [0, 1] units), ``latents`` (float32 (batch, latent_dims)) and
+    ``reconstruction`` (float32 (batch, 28, 28, 1), not clipped). With
+    ``training=True`` the latents carry uniform noise and ``rate`` is a
+    differentiable upper bound; with ``training=False`` they are rounded and
+    ``rate`` is their exact information content.
+    """
+
+    def __init__(self, latent_dims=50, architecture="conv", **kwargs):
+        kwargs.setdefault("name", "compression_model")
+        super().__init__(**kwargs)
+        self.latent_dims = latent_dims
+        self.architecture = architecture
+        self.analysis_transform, self.synthesis_transform = make_transforms(architecture, latent_dims)
+        self.prior = LogisticPrior(latent_dims)
+
+    def call(self, digits, training=False):
+        images = to_unit_images(digits)
+        latents = self.analysis_transform(images)
+        latents_hat, bits = self.prior(latents, training=training)
+        reconstruction = self.synthesis_transform(latents_hat)
+        distortion = tf.reduce_mean(tf.abs(images - reconstruction), axis=(1, 2, 3))
+        return {"rate": bits, "distortion": distortion, "latents": latents, "reconstruction": reconstruction}
+
+    def get_config(self):
+        return {"latent_dims": self.latent_dims, "architecture": self.architecture}
+
+
+def lagrangian(rate, distortion, lmbda):
+    """Return the training loss ``mean(rate) + lmbda * mean(distortion)`` (bits per digit + lmbda x MAE)."""
+    return tf.reduce_mean(rate) + lmbda * tf.reduce_mean(distortion)
