@@ -1,0 +1,133 @@
+"""The on-disk model cache: trained weights keyed by their full configuration and mode.
+
+Chapters 4-6 reuse the models an earlier chapter trained instead of training
+them again. Each entry is one ``.npz`` file named by the SHA-256 of its
+configuration, holding the arrays and a JSON metadata record that carries
+the SHA-256 of those arrays. Entries are written to a temporary file and
+renamed into place, so a crash never leaves a partial entry under a real
+name; an entry that fails to load or to verify is reported as corrupt, so
+the caller rebuilds it instead of loading it.
+
+The cache lives in ``LDC_CACHE_DIR`` if set, else in the user's cache folder
+(``~/.cache/ldc`` on Linux).
+"""
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from ldc.container import atomic_write_bytes
+from ldc.errors import LdcError
+
+CACHE_ENV = "LDC_CACHE_DIR"
+ENTRY_FORMAT = 1
+_META_KEY = "__meta__"
+
+
+class CorruptEntryError(LdcError):
+    """A cache entry exists but cannot be trusted (partial, altered, or from an incompatible format)."""
+
+
+def cache_dir():
+    """Return the cache folder (a Path; created on first write): ``LDC_CACHE_DIR`` or the user's cache dir."""
+    configured = os.environ.get(CACHE_ENV)
+    return Path(configured).expanduser() if configured else Path(platformdirs.user_cache_dir("ldc"))
+
+
+def models_dir():
+    """Return the folder of cached models inside :func:`cache_dir`."""
+    return cache_dir() / "models"
+
+
+def config_key(config_dict):
+    """Return the entry name for a configuration (a JSON-ready dict): 64 hex digits of SHA-256."""
+    canonical = json.dumps({"entry_format": ENTRY_FORMAT, "config": config_dict}, sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def entry_path(key):
+    """Return the path of the entry named ``key``."""
+    return models_dir() / f"{key}.npz"
+
+
+def arrays_digest(arrays):
+    """Return the SHA-256 (hex) of named arrays: names, dtypes, shapes and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def save_entry(path, arrays, meta):
+    """Store ``arrays`` (dict of name -> ndarray) and ``meta`` (JSON-ready dict) at ``path``, atomically."""
+    if _META_KEY in arrays:
+        raise ValueError(f"array name {_META_KEY!r} is reserved")
+    record = dict(meta, entry_format=ENTRY_FORMAT, arrays_sha256=arrays_digest(arrays))
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays, **{_META_KEY: np.frombuffer(json.dumps(record).encode("utf-8"), dtype=np.uint8)})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_entry(path):
+    """Return ``(arrays, meta)`` stored at ``path``; raise CorruptEntryError if it cannot be trusted.
+
+    FileNotFoundError is raised as is when there is no entry at all.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        meta = json.loads(arrays.pop(_META_KEY).tobytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # a damaged zip fails in many ways (BadZipFile, ValueError, EOFError, KeyError, ...)
+        raise CorruptEntryError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
+    if not isinstance(meta, dict) or meta.get("entry_format") != ENTRY_FORMAT:
+        raise CorruptEntryError(f"{path}: not an entry of format {ENTRY_FORMAT}")
+    if meta.get("arrays_sha256") != arrays_digest(arrays):
+        raise CorruptEntryError(f"{path}: the stored arrays do not match their checksum")
+    return arrays, meta
+
+
+def read_meta(path):
+    """Return the metadata of the entry at ``path`` without reading or verifying its arrays."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(npz[_META_KEY].tobytes().decode("utf-8"))
+    except (FileNotFoundError, PermissionError):
+        raise
+    except Exception as err:
+        raise CorruptEntryError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
+    if not isinstance(meta, dict) or meta.get("entry_format") != ENTRY_FORMAT:
+        raise CorruptEntryError(f"{path}: not an entry of format {ENTRY_FORMAT}")
+    return meta
+
+
+def iter_entries():
+    """Yield ``(path, meta)`` for every readable entry in the cache (unreadable ones are skipped).
+
+    Only the metadata is read; :func:`load_entry` verifies an entry's arrays.
+    """
+    folder = models_dir()
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.npz")):
+        try:
+            meta = read_meta(path)
+        except (CorruptEntryError, OSError):
+            continue
+        yield path, meta
+
+
+def remove_entry(path):
+    """Delete the entry at ``path`` if it exists."""
+    Path(path).unlink(missing_ok=True)

@@ -1,0 +1,194 @@
+"""The learned codec: digits to byte strings and back, and files of many digits (chapters 5 and 6).
+
+Compression runs the analysis transform, rounds the latents and range-codes
+them with the prior's tables: one string per digit. Decompression decodes
+the integers and runs the synthesis transform. As in tensorflow-compression
+and CompressAI, :meth:`Codec.compress` returns the strings together with
+what a reader wants to know about them (here each digit's information
+content), and :meth:`Codec.decompress` checks what it is given.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from ldc._tf import tf
+from ldc.container import FINGERPRINT_BYTES, read_container, write_container
+from ldc.data import as_digits
+from ldc.entropy import RangeCoder
+from ldc.errors import ContainerError, InputError
+from ldc.metrics import mae, psnr, string_bits
+from ldc.model import to_unit_images
+
+BATCH = 1000  # digits per forward pass
+
+
+def model_fingerprint(model, tables):
+    """Return 16 bytes identifying a trained model: SHA-256 of its architecture, weights and coding tables."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"architecture": model.architecture, "latent_dims": model.latent_dims}).encode())
+    for weight in model.get_weights():
+        weight = np.ascontiguousarray(weight, dtype=np.float32)
+        digest.update(repr(weight.shape).encode())
+        digest.update(weight.tobytes())
+    for table in (tables.cdf, tables.cdf_offset):
+        digest.update(np.ascontiguousarray(table, dtype=np.int32).tobytes())
+    return digest.digest()[:FINGERPRINT_BYTES]
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """Compressed digits: ``strings`` (one ``bytes`` each) and their ``information_bits`` float64 (N,)."""
+
+    strings: list
+    information_bits: np.ndarray
+
+    @property
+    def bits(self):
+        """Real length of each string in bits: float64 (N,)."""
+        return string_bits(self.strings)
+
+    def __len__(self):
+        return len(self.strings)
+
+
+class Codec:
+    """Compressor and decompressor built from a trained :class:`~ldc.model.CompressionModel` and its coding tables.
+
+    Args:
+      model: the trained CompressionModel.
+      tables: its :class:`~ldc.entropy.CodingTables` (built once after training).
+      description: JSON-ready dict stored in files this codec writes (e.g. the
+        training configuration), so a reader can say which model it needs.
+    """
+
+    def __init__(self, model, tables, description=None):
+        if tables.channels != model.latent_dims:
+            raise ValueError(f"coding tables have {tables.channels} channels, the model {model.latent_dims} latents")
+        self.model = model
+        self.tables = tables
+        self.fingerprint = model_fingerprint(model, tables)
+        self.description = dict(description or {"latent_dims": model.latent_dims, "architecture": model.architecture})
+        self._coder = RangeCoder(tables)
+        self._permissive_coder = None
+        self._analysis = tf.function(lambda digits: model.analysis_transform(to_unit_images(digits)),
+                                     reduce_retracing=True)
+        self._synthesis = tf.function(
+            lambda latents: tf.saturate_cast(tf.round(model.synthesis_transform(latents) * 255.0), tf.uint8),
+            reduce_retracing=True)
+
+    @property
+    def latent_dims(self):
+        return self.model.latent_dims
+
+    def latents(self, digits):
+        """Return the analysis transform's float32 latents (N, latent_dims) for uint8 digits (N, 28, 28[, 1]), not rounded."""
+        digits = as_digits(digits)
+        return np.concatenate([self._analysis(digits[i:i + BATCH]).numpy() for i in range(0, len(digits), BATCH)])
+
+    def decode_latents(self, latents):
+        """Return uint8 digits (N, 28, 28) synthesized from float latents (N, latent_dims), used as given (not rounded)."""
+        latents = np.asarray(latents, dtype=np.float32)
+        if latents.ndim != 2 or latents.shape[1] != self.latent_dims:
+            raise InputError(f"latents: expected shape (N, {self.latent_dims}), got {latents.shape}")
+        if not np.all(np.isfinite(latents)):
+            raise InputError("latents: NaN or infinite values")
+        if len(latents) == 0:
+            return np.zeros((0, 28, 28), np.uint8)
+        parts = [self._synthesis(latents[i:i + BATCH]).numpy() for i in range(0, len(latents), BATCH)]
+        return np.concatenate(parts).reshape(-1, 28, 28)
+
+    def compress(self, digits):
+        """Return :class:`Compressed` strings for uint8 digits (N, 28, 28[, 1]), with each digit's information content in bits."""
+        latents = self.latents(digits)
+        _, bits = self.model.prior(latents, training=False)
+        return Compressed(self._coder.compress(latents), bits.numpy().astype(np.float64))
+
+    def decompress(self, strings):
+        """Return uint8 digits (N, 28, 28) from strings written by :meth:`compress` with this model.
+
+        A string that does not decode cleanly with this model's tables raises
+        InputError; to decode arbitrary bytes on purpose use :meth:`decode_random`.
+        """
+        strings = self._check_strings(strings)
+        return self.decode_latents(self._coder.decompress(strings, (self.latent_dims,)))
+
+    def decode_random(self, payloads):
+        """Return uint8 digits (N, 28, 28) decoded from arbitrary byte strings, e.g. ``os.urandom(8)`` (chapter 6).
+
+        The range decoder's sanity check is off: any bytes decode to some
+        integer latents, which the synthesis transform turns into a digit.
+        """
+        payloads = self._check_strings(payloads)
+        if self._permissive_coder is None:
+            self._permissive_coder = RangeCoder(self.tables, decode_sanity_check=False)
+        return self.decode_latents(self._permissive_coder.decompress(payloads, (self.latent_dims,)))
+
+    def measure(self, digits):
+        """Compress and decompress uint8 digits; return their mean rates and the decoded digits' distortion.
+
+        Returns a dict: ``digits`` (count), ``information_bits`` and
+        ``real_bits`` (means per digit: the information content and the
+        strings' real length), ``overhead_percent`` (real over information),
+        ``mae`` (decoded uint8 digits vs originals, [0, 1] scale) and
+        ``psnr_db`` (over all pixels of all digits).
+        """
+        digits = as_digits(digits)
+        compressed = self.compress(digits)
+        decoded = self.decompress(compressed.strings)
+        information, real = float(compressed.information_bits.mean()), float(compressed.bits.mean())
+        return {
+            "digits": len(digits),
+            "information_bits": information,
+            "real_bits": real,
+            "overhead_percent": 100.0 * (real / information - 1.0) if information > 0 else float("inf"),
+            "mae": mae(digits, decoded),
+            "psnr_db": psnr(digits, decoded),
+        }
+
+    @staticmethod
+    def _check_strings(strings):
+        if isinstance(strings, (bytes, str)):
+            raise InputError("strings: expected a sequence of byte strings, got a single string")
+        strings = list(strings)
+        for i, s in enumerate(strings):
+            if not isinstance(s, (bytes, bytearray, np.bytes_)):
+                raise InputError(f"strings[{i}]: expected bytes, got {type(s).__name__}")
+        return [bytes(s) for s in strings]
+
+    def write(self, path, digits):
+        """Compress uint8 digits into a container file at ``path``; return ``(Compressed, file size in bytes)``."""
+        compressed = self.compress(digits)
+        size = write_container(path, compressed.strings, self.fingerprint, self.description)
+        return compressed, size
+
+    def read(self, path):
+        """Return the uint8 digits (N, 28, 28) stored in the container at ``path``.
+
+        Raises ContainerError when the file is damaged or foreign, or was
+        written by another model (its fingerprint differs from this codec's).
+        """
+        container = read_container(path)
+        if container.fingerprint != self.fingerprint:
+            raise ContainerError(f"{path} was written by model {container.fingerprint.hex()} "
+                                 f"({describe_model(container.description)}), not by this codec's model "
+                                 f"{self.fingerprint.hex()}")
+        return self.decompress(container.strings)
+
+
+def describe_model(description):
+    """Return a short text for a model description dict, e.g. ``lmbda=2000, 50 latents, 15 epochs, full mode``."""
+    parts = []
+    if "lmbda" in description:
+        parts.append(f"lmbda={description['lmbda']:g}" if isinstance(description["lmbda"], (int, float))
+                     else f"lmbda={description['lmbda']}")
+    if "latent_dims" in description:
+        parts.append(f"{description['latent_dims']} latents")
+    if "architecture" in description:
+        parts.append(str(description["architecture"]))
+    if "epochs" in description:
+        parts.append(f"{description['epochs']} epochs")
+    if "quick" in description:
+        parts.append("quick mode" if description["quick"] else "full mode")
+    return ", ".join(parts) or "no description"

@@ -1,0 +1,159 @@
+"""Trained models from the cache, or trained now and cached (chapters 2-6).
+
+:func:`load_or_train` is what chapters call: it returns the model for a
+configuration from the on-disk cache when a trustworthy entry exists, and
+otherwise trains it, builds its range-coding tables and stores both. A
+corrupt or partial entry is reported, deleted and rebuilt, never loaded.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from ldc import cache
+from ldc._tf import tf
+from ldc.codec import Codec, describe_model, model_fingerprint
+from ldc.entropy import CodingTables, prior_tables
+from ldc.errors import ModelNotFoundError
+from ldc.model import CompressionModel
+from ldc.training import TrainConfig, train
+
+
+@dataclass
+class TrainedModel:
+    """A trained model with its configuration, coding tables, per-epoch history and timings.
+
+    ``cache`` says where it came from: "hit" (loaded), "miss" (trained now and
+    stored) or "off" (trained now, cache not used). Timings are those of the
+    run that trained it, in seconds.
+    """
+
+    config: TrainConfig
+    model: CompressionModel
+    tables: CodingTables
+    history: list
+    train_seconds: float
+    step_seconds: float
+    steps: int
+    cache: str
+    path: Optional[Path] = None
+
+    @property
+    def fingerprint(self):
+        """16 bytes identifying the weights and tables (what container files record)."""
+        return model_fingerprint(self.model, self.tables)
+
+    @property
+    def steps_per_second(self):
+        """Training steps per second of the run that trained this model (evaluation excluded)."""
+        return self.steps / self.step_seconds if self.step_seconds > 0 else float("nan")
+
+    def codec(self):
+        """Return a :class:`~ldc.codec.Codec` for this model (its files record the configuration)."""
+        return Codec(self.model, self.tables, description=self.config.to_dict())
+
+
+def _log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def _arrays_and_meta(trained):
+    arrays = {f"w{i:03d}": w for i, w in enumerate(trained.model.get_weights())}
+    arrays["cdf"] = trained.tables.cdf
+    arrays["cdf_offset"] = trained.tables.cdf_offset
+    meta = {
+        "config": trained.config.to_dict(),
+        "fingerprint": trained.fingerprint.hex(),
+        "history": trained.history,
+        "train_seconds": trained.train_seconds,
+        "step_seconds": trained.step_seconds,
+        "steps": trained.steps,
+        "weights": len(trained.model.get_weights()),
+        "tensorflow": tf.__version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    return arrays, meta
+
+
+def _restore(path, arrays, meta):
+    try:
+        config = TrainConfig.from_dict(meta["config"])
+        model = CompressionModel(config.latent_dims, config.architecture)
+        expected = [w.shape for w in model.get_weights()]
+        weights = [arrays[f"w{i:03d}"] for i in range(len(expected))]
+        if len(arrays) != len(expected) + 2 or [w.shape for w in weights] != expected:
+            raise ValueError("stored weights do not fit the model's architecture")
+        model.set_weights(weights)
+        tables = CodingTables(arrays["cdf"], arrays["cdf_offset"])
+        fingerprint = model_fingerprint(model, tables)
+        if fingerprint.hex() != meta["fingerprint"]:
+            raise ValueError("restored weights do not reproduce the stored fingerprint")
+        return TrainedModel(config, model, tables, meta["history"], meta["train_seconds"], meta["step_seconds"],
+                            meta["steps"], "hit", path)
+    except (KeyError, ValueError, TypeError) as err:
+        raise cache.CorruptEntryError(f"{path}: {err}") from err
+
+
+def load_or_train(config, use_cache=True, verbose=True, log=None):
+    """Return the :class:`TrainedModel` for ``config`` (a :class:`~ldc.training.TrainConfig`), from the cache or trained now.
+
+    Args:
+      config: what to train; its fields and mode (quick or full) are the cache key.
+      use_cache: False trains without reading or writing the cache.
+      verbose: print progress (cache hits, epochs) to stderr or ``log``.
+      log: a function taking one message string, instead of printing.
+    """
+    log = log or _log
+    path = cache.entry_path(cache.config_key(config.to_dict())) if use_cache else None
+    if use_cache:
+        try:
+            arrays, meta = cache.load_entry(path)
+            trained = _restore(path, arrays, meta)
+            if verbose:
+                log(f"model cache: loaded {config.describe()} from {path}")
+            return trained
+        except FileNotFoundError:
+            pass
+        except cache.CorruptEntryError as err:
+            log(f"model cache: {err}; removing it and training again")
+            cache.remove_entry(path)
+    result = train(config, verbose=verbose, log=log)
+    trained = TrainedModel(config, result.model, prior_tables(result.model.prior), result.history,
+                           result.train_seconds, result.step_seconds, result.steps,
+                           "miss" if use_cache else "off", path)
+    if use_cache:
+        cache.save_entry(path, *_arrays_and_meta(trained))
+        if verbose:
+            log(f"model cache: stored {config.describe()} in {path}")
+    return trained
+
+
+def find_model(fingerprint, description=None):
+    """Return the cached :class:`TrainedModel` whose fingerprint (16 bytes) matches; ModelNotFoundError if none.
+
+    ``description`` (the dict a container file carries) only improves the
+    error message: it names the configuration to train.
+    """
+    wanted = fingerprint.hex()
+    for path, meta in cache.iter_entries():
+        if meta.get("fingerprint") == wanted:
+            arrays, meta = cache.load_entry(path)
+            return _restore(path, arrays, meta)
+    message = f"no model with fingerprint {wanted} in the model cache at {cache.models_dir()}"
+    if description:
+        message += f"; the file was written by a model trained with {describe_model(description)}"
+        if "lmbda" in description:
+            command = f"python -m ldc train --lmbda {description['lmbda']:g}"
+            if description.get("latent_dims", 50) != 50:
+                command += f" --latent-dims {description['latent_dims']}"
+            if "epochs" in description:
+                command += f" --epochs {description['epochs']}"
+            if description.get("quick"):
+                command += " --quick"
+            message += (f" (run `{command}` to train it here; training is seeded, but only a bit-identical "
+                        "result has the same fingerprint)")
+    raise ModelNotFoundError(message)
+

@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+
+import ldc
+import ldc.training
+from ldc import cache
+from tests.conftest import synthetic_digits
+
+
+@pytest.fixture
+def synthetic_mnist(monkeypatch):
+    """Make training read small synthetic digits instead of MNIST (the cache logic is what is tested here)."""
+    def fake_load(split, limit=None, data_dir=None):
+        images = synthetic_digits(limit or 64, seed=0 if split == "train" else 1)
+        return ldc.Digits(images, np.zeros(len(images), np.int64))
+    monkeypatch.setattr(ldc.training, "load_mnist", fake_load)
+
+
+TINY = dict(lmbda=100.0, latent_dims=6, epochs=1, steps_per_epoch=3, batch_size=16, train_digits=64, test_digits=32)
+
+
+def test_entry_round_trip_and_no_leftovers(isolated_cache):
+    arrays = {"a": np.arange(5, dtype=np.float32), "b": np.ones((2, 3), np.int32)}
+    path = cache.entry_path("k" * 64)
+    cache.save_entry(path, arrays, {"note": "x"})
+    loaded, meta = cache.load_entry(path)
+    assert meta["note"] == "x" and meta["entry_format"] == cache.ENTRY_FORMAT
+    for name in arrays:
+        np.testing.assert_array_equal(loaded[name], arrays[name])
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty", "swap_arrays"])
+def test_damaged_entries_are_detected(isolated_cache, damage):
+    path = cache.entry_path("d" * 64)
+    cache.save_entry(path, {"w": np.arange(1000, dtype=np.float32)}, {})
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[:len(data) // 2]
+    elif damage == "flip":
+        data[len(data) // 3] ^= 0x40
+    elif damage == "garbage":
+        data = bytearray(b"not a zip file at all" * 10)
+    elif damage == "empty":
+        data = bytearray()
+    elif damage == "swap_arrays":  # a valid npz whose arrays do not match the recorded checksum
+        other = cache.entry_path("e" * 64)
+        cache.save_entry(other, {"w": np.zeros(1000, dtype=np.float32)}, {})
+        good_meta = cache.read_meta(path)
+        import io
+        import json
+        buffer = io.BytesIO()
+        np.savez(buffer, w=np.zeros(1000, np.float32),
+                 __meta__=np.frombuffer(json.dumps(good_meta).encode(), np.uint8))
+        data = bytearray(buffer.getvalue())
+    path.write_bytes(bytes(data))
+    with pytest.raises(cache.CorruptEntryError):
+        cache.load_entry(path)
+
+
+def test_load_or_train_caches_then_hits(isolated_cache, synthetic_mnist):
+    config = ldc.TrainConfig(**TINY)
+    first = ldc.load_or_train(config, verbose=False)
+    assert first.cache == "miss" and first.path.exists()
+    second = ldc.load_or_train(config, verbose=False)
+    assert second.cache == "hit"
+    assert second.fingerprint == first.fingerprint
+    assert second.history == first.history
+    for a, b in zip(first.model.get_weights(), second.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip_weights"])
+def test_a_corrupt_entry_is_rebuilt_not_loaded(isolated_cache, synthetic_mnist, damage):
+    config = ldc.TrainConfig(**TINY)
+    path = ldc.load_or_train(config, verbose=False).path
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) - 100]
+    else:
+        data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    messages = []
+    rebuilt = ldc.load_or_train(config, verbose=False, log=messages.append)
+    assert rebuilt.cache == "miss"
+    assert any("removing it and training again" in m for m in messages), messages
+    again = ldc.load_or_train(config, verbose=False)
+    assert again.cache == "hit" and again.fingerprint == rebuilt.fingerprint
+
+
+def test_find_model_by_fingerprint(isolated_cache, synthetic_mnist):
+    trained = ldc.load_or_train(ldc.TrainConfig(**TINY), verbose=False)
+    found = ldc.find_model(trained.fingerprint)
+    assert found.fingerprint == trained.fingerprint and found.config == trained.config
+
+
+def test_missing_model_names_the_command_to_train_it(isolated_cache):
+    with pytest.raises(ldc.ModelNotFoundError, match=r"python -m ldc train --lmbda 2000 --epochs 15"):
+        ldc.find_model(b"\x01" * 16, {"lmbda": 2000.0, "latent_dims": 50, "epochs": 15, "quick": False})
+
+
+def test_cache_dir_follows_the_environment(isolated_cache, monkeypatch, tmp_path):
+    assert cache.cache_dir() == isolated_cache
+    monkeypatch.delenv("LDC_CACHE_DIR")
+    assert cache.cache_dir().name == "ldc"
