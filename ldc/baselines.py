@@ -1,0 +1,212 @@
+"""Classic codecs for comparison: a blockwise DCT codec and Pillow's PNG, JPEG and WebP (chapters 1 and 4).
+
+Every codec here returns real bytes and the digits a decoder gets back, so
+its rate-distortion points sit on the same axes as the learned codec's.
+
+The DCT codec is transform coding with a fixed linear transform: split the
+digit into blocks, take each block's orthonormal 2-D DCT, divide by one
+quantization step and round, then range-code the integers with one
+probability table per frequency, learned from training digits (the same
+range coder the learned codec uses, so the comparison is about transforms,
+not about entropy coders). Its tables are shared knowledge, like the learned
+codec's prior, and cost no bits per digit.
+"""
+import io
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+from PIL import Image
+
+from ldc.data import DIGIT_SHAPE, as_digits
+from ldc.entropy import RangeCoder, pmf_tables
+
+MAX_TABLE_WIDTH = 1023  # symbols per frequency table; rarer values take the coder's escape code
+
+
+class DCTCodec:
+    """Blockwise DCT, uniform quantization and range coding of uint8 digits (N, 28, 28).
+
+    Args:
+      step: quantization step in pixel units (0..255 scale; the orthonormal
+        DCT keeps that scale). Larger steps mean fewer bits and more error.
+      block: block side in pixels; must divide 28 (1, 2, 4, 7, 14 or 28).
+
+    Call :meth:`fit` on training digits before :meth:`compress`.
+    """
+
+    def __init__(self, step, block=7):
+        step = float(step)
+        if not np.isfinite(step) or step <= 0:
+            raise ValueError(f"step={step!r}: expected a positive quantization step")
+        if isinstance(block, bool) or not isinstance(block, int) or block < 1 or DIGIT_SHAPE[0] % block:
+            raise ValueError(f"block={block!r}: expected a block side that divides 28 (1, 2, 4, 7, 14, 28)")
+        self.step = step
+        self.block = block
+        self.blocks = (DIGIT_SHAPE[0] // block) ** 2
+        self._coder = None
+
+    def transform(self, digits):
+        """Return the DCT coefficients of uint8 digits: float64 (N, blocks, block*block), pixels centred on 128."""
+        digits = as_digits(digits).astype(np.float64) - 128.0
+        b, k = self.block, DIGIT_SHAPE[0] // self.block
+        tiles = digits.reshape(-1, k, b, k, b).transpose(0, 1, 3, 2, 4)
+        coefficients = scipy.fft.dctn(tiles, type=2, norm="ortho", axes=(-2, -1))
+        return coefficients.reshape(len(digits), self.blocks, b * b)
+
+    def inverse(self, coefficients):
+        """Return uint8 digits (N, 28, 28) from DCT coefficients (N, blocks, block*block), clipped and rounded."""
+        b, k = self.block, DIGIT_SHAPE[0] // self.block
+        coefficients = np.asarray(coefficients, dtype=np.float64)
+        if coefficients.ndim != 3 or coefficients.shape[1:] != (self.blocks, b * b):
+            raise ValueError(f"coefficients: expected (N, {self.blocks}, {b * b}), got {coefficients.shape}")
+        tiles = scipy.fft.idctn(coefficients.reshape(-1, k, k, b, b), type=2, norm="ortho", axes=(-2, -1))
+        pixels = tiles.transpose(0, 1, 3, 2, 4).reshape(-1, *DIGIT_SHAPE) + 128.0
+        return np.clip(np.round(pixels), 0, 255).astype(np.uint8)
+
+    def quantize(self, digits):
+        """Return the quantized coefficients: int64 (N, blocks, block*block) = round(coefficient / step)."""
+        return np.round(self.transform(digits) / self.step).astype(np.int64)
+
+    def reconstruct(self, digits):
+        """Return what the decoder gets back, uint8 (N, 28, 28), without coding (equal to decompress(compress(x)))."""
+        return self.inverse(self.quantize(digits) * self.step)
+
+    def fit(self, digits):
+        """Learn one probability table per frequency from training digits (uint8 (N, 28, 28)); return self."""
+        symbols = self.quantize(digits).reshape(-1, self.block * self.block)
+        pmfs, offsets = [], []
+        widths = []
+        for column in symbols.T:
+            low, high = np.quantile(column, [1e-4, 1 - 1e-4]).round().astype(np.int64)
+            centre = int(np.median(column))
+            low = max(int(low), centre - MAX_TABLE_WIDTH // 2)
+            high = min(int(high), low + MAX_TABLE_WIDTH - 1)
+            inside = column[(column >= low) & (column <= high)]
+            counts = np.bincount(inside - low, minlength=high - low + 1).astype(np.float64)
+            # Every value in range keeps some probability (a test digit may use it);
+            # values outside keep the escape's share, at least one count's worth.
+            escape = (len(column) - len(inside) + 1.0) / (len(column) + 1.0)
+            pmf = (counts + 0.1) / (counts.sum() + 0.1 * len(counts)) * (1.0 - escape)
+            pmfs.append(pmf)
+            offsets.append(low)
+            widths.append(len(pmf))
+        table = np.zeros((len(pmfs), max(widths)))
+        for row, pmf in zip(table, pmfs):
+            row[:len(pmf)] = pmf
+        self._coder = RangeCoder(pmf_tables(table, offsets), coding_rank=2)
+        return self
+
+    def _fitted(self):
+        if self._coder is None:
+            raise RuntimeError("DCTCodec: call fit(training_digits) before compress or decompress")
+        return self._coder
+
+    def compress(self, digits):
+        """Return one range-coded ``bytes`` string per uint8 digit."""
+        return self._fitted().compress(self.quantize(digits))
+
+    def decompress(self, strings):
+        """Return uint8 digits (N, 28, 28) from strings written by :meth:`compress`."""
+        symbols = self._fitted().decompress(list(strings), (self.blocks, self.block * self.block))
+        return self.inverse(symbols * self.step)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Digits encoded by a classic codec: ``strings`` (one file's bytes per digit), the decoded ``reconstructions`` uint8 (N, 28, 28), and ``header_bytes`` int (N,) of each file that are format overhead rather than image data."""
+
+    name: str
+    strings: list
+    reconstructions: np.ndarray
+    header_bytes: np.ndarray
+
+    @property
+    def bits(self):
+        """Whole-file size of each digit in bits: float64 (N,)."""
+        return np.array([8.0 * len(s) for s in self.strings])
+
+    @property
+    def payload_bits(self):
+        """Size in bits of each digit without its headers (the entropy-coded image data): float64 (N,)."""
+        return self.bits - 8.0 * self.header_bytes
+
+
+def _png_header_bytes(data):
+    """Bytes of a PNG that are not IDAT data: signature, IHDR, IEND and every chunk's length/type/CRC."""
+    at, payload = 8, 0
+    while at + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[at:at + 4])
+        if data[at + 4:at + 8] == b"IDAT":
+            payload += length
+        at += 12 + length
+    return len(data) - payload
+
+
+def _jpeg_header_bytes(data):
+    """Bytes of a JPEG outside the entropy-coded scan data: markers, tables, frame and scan headers, EOI."""
+    at, payload = 2, 0  # after SOI
+    while at + 4 <= len(data):
+        marker = data[at + 1]
+        (length,) = struct.unpack(">H", data[at + 2:at + 4])
+        at += 2 + length
+        if marker == 0xDA:  # start of scan: entropy-coded data runs up to the next non-RST marker
+            end = at
+            while end + 1 < len(data) and not (data[end] == 0xFF and data[end + 1] not in (0x00, *range(0xD0, 0xD8))):
+                end += 1
+            payload += end - at
+            at = end
+    return len(data) - payload
+
+
+def _webp_header_bytes(data):
+    """Bytes of a WebP outside the compressed bitstream: RIFF header, chunk headers, VP8 frame header."""
+    at, payload = 12, 0
+    while at + 8 <= len(data):
+        kind = data[at:at + 4]
+        (length,) = struct.unpack("<I", data[at + 4:at + 8])
+        if kind == b"VP8 ":
+            payload += max(length - 10, 0)  # 3-byte frame tag + 7-byte key frame header
+        elif kind == b"VP8L":
+            payload += max(length - 5, 0)  # signature + image size
+        at += 8 + length + (length & 1)
+    return len(data) - payload
+
+
+_FORMATS = {
+    "PNG": ({}, _png_header_bytes),
+    "JPEG": ({}, _jpeg_header_bytes),
+    "WEBP": ({}, _webp_header_bytes),
+}
+
+
+def encode_pillow(digits, fmt, quality=None):
+    """Encode each uint8 digit (N, 28, 28) as its own grayscale ``fmt`` file with Pillow; return :class:`Encoded`.
+
+    Args:
+      fmt: "PNG" (lossless), "JPEG" or "WEBP".
+      quality: 1..100 for JPEG and WebP (None: Pillow's default); must be None for PNG.
+    """
+    fmt = fmt.upper()
+    if fmt not in _FORMATS:
+        raise ValueError(f"fmt={fmt!r}: expected one of {sorted(_FORMATS)}")
+    options, header_bytes = _FORMATS[fmt]
+    options = dict(options)
+    if quality is not None:
+        if fmt == "PNG":
+            raise ValueError("PNG is lossless: quality must be None")
+        if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+            raise ValueError(f"quality={quality!r}: expected an int 1..100")
+        options["quality"] = quality
+    digits = as_digits(digits)
+    strings, decoded, headers = [], [], []
+    for digit in digits:
+        buffer = io.BytesIO()
+        Image.fromarray(digit).save(buffer, format=fmt, **options)
+        data = buffer.getvalue()
+        strings.append(data)
+        decoded.append(np.asarray(Image.open(io.BytesIO(data)).convert("L")))
+        headers.append(header_bytes(data))
+    name = fmt if quality is None else f"{fmt} q={quality}"
+    return Encoded(name, strings, np.stack(decoded), np.array(headers, dtype=np.int64))

@@ -1,0 +1,50 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import ldc
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_digit_grid_shows_originals_strings_and_reconstructions(digits):
+    strings = [bytes([i, 255 - i]) for i in range(10)]
+    fig = ldc.digit_grid(digits[:10], digits[:10], strings=strings, bits=np.arange(10) + 0.5, columns=5)
+    images = [ax for ax in fig.axes if ax.images]
+    assert len(images) == 20  # 10 originals + 10 reconstructions
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 10 and titles[1].startswith("0x01fe") and "16 bits (1.5)" in titles[1]
+
+
+def test_digit_grid_checks_lengths(digits):
+    with pytest.raises(ValueError, match="reconstructions"):
+        ldc.digit_grid(digits[:3], digits[:2])
+
+
+def test_prior_densities_draws_one_curve_per_dimension():
+    prior = ldc.LogisticPrior(6)
+    prior.log_scales.assign(np.linspace(-2, 1, 6).astype(np.float32))
+    fig = ldc.prior_densities(prior)
+    assert len(fig.axes[0].lines) == 6
+    assert "0.14 to 2.7" in fig.axes[0].get_title()
+
+
+def test_rd_curves_sorts_by_rate_and_labels_the_axes():
+    fig = ldc.rd_curves({"learned": ([40, 10, 20], [20, 14, 17]), "JPEG": ([300, 500], [15, 25])}, metric="psnr")
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.lines] == ["learned", "JPEG"]
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [10, 20, 40])
+    assert ax.get_ylabel() == "PSNR (dB)" and "bits per digit" in ax.get_xlabel()
+    with pytest.raises(ValueError, match="metric"):
+        ldc.rd_curves({}, metric="ssim")
+
+
+def test_training_history_plots_train_and_test():
+    history = [{"epoch": e, "train_rate": 50 - e, "test_rate": 48 - e, "train_distortion": 0.05,
+                "test_distortion": 0.05} for e in (1, 2, 3)]
+    fig = ldc.training_history(history)
+    assert len(fig.axes) == 2 and all(len(ax.lines) == 2 for ax in fig.axes)
