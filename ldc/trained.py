@@ -107,7 +107,7 @@ def load_or_train(config, use_cache=True, verbose=True, log=None):
       log: a function taking one message string, instead of printing.
     """
     log = log or _log
-    path = cache.entry_path(cache.config_key(config.to_dict())) if use_cache else None
+    path = cache.entry_path(config.cache_key()) if use_cache else None
     if use_cache:
         try:
             arrays, meta = cache.load_entry(path)

@@ -30,6 +30,9 @@ from ldc.transforms import ARCHITECTURES
 
 # What quick mode keeps of a configuration: the same code path on a budget that
 # runs in seconds (results are rough, every cell still runs).
+# Part of every cache key: bump it when a change to the training code would give
+# a different model for the same TrainConfig, so old cache entries are not reused.
+RECIPE_VERSION = 1
 QUICK_BUDGET = {"epochs": 2, "steps_per_epoch": 25, "train_digits": 4096, "test_digits": 1000}
 EVAL_BATCH = 1000  # digits per evaluation batch (forward only, so larger than training's)
 
@@ -96,6 +99,12 @@ class TrainConfig:
     def to_dict(self):
         """Return the configuration as a plain dict (JSON-ready)."""
         return dataclasses.asdict(self)
+
+    def cache_key(self):
+        """Return the model-cache key of this configuration and the training recipe (64 hex digits)."""
+        from ldc.cache import config_key
+
+        return config_key({"recipe": RECIPE_VERSION, **self.to_dict()})
 
     @classmethod
     def from_dict(cls, values):

@@ -97,13 +97,16 @@ def test_quick_mode_comes_from_the_environment_and_caps_the_budget(monkeypatch):
         ldc.quick_mode()
 
 
-def test_quick_and_full_configs_are_different_cache_keys():
-    from ldc.cache import config_key
+def test_cache_keys_separate_modes_configs_and_recipes(monkeypatch):
+    import ldc.training
 
     full = ldc.TrainConfig(lmbda=500, quick=False)
-    quick = ldc.TrainConfig(lmbda=500, quick=True)
-    assert config_key(full.to_dict()) != config_key(quick.to_dict())
-    assert config_key(full.to_dict()) == config_key(ldc.TrainConfig(lmbda=500.0, quick=False).to_dict())
+    assert full.cache_key() != ldc.TrainConfig(lmbda=500, quick=True).cache_key()
+    assert full.cache_key() != ldc.TrainConfig(lmbda=500, quick=False, seed=1).cache_key()
+    assert full.cache_key() == ldc.TrainConfig(lmbda=500.0, quick=False).cache_key()
+    before = full.cache_key()
+    monkeypatch.setattr(ldc.training, "RECIPE_VERSION", ldc.training.RECIPE_VERSION + 1)
+    assert full.cache_key() != before
 
 
 @pytest.mark.integration
