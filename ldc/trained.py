@@ -125,9 +125,14 @@ def load_or_train(config, use_cache=True, verbose=True, log=None):
                            result.train_seconds, result.step_seconds, result.steps,
                            "miss" if use_cache else "off", path)
     if use_cache:
-        cache.save_entry(path, *_arrays_and_meta(trained))
-        if verbose:
-            log(f"model cache: stored {config.describe()} in {path}")
+        try:
+            cache.save_entry(path, *_arrays_and_meta(trained))
+        except OSError as err:  # an unwritable cache must not throw away a finished training
+            log(f"model cache: could not store the model in {path} ({err}); it is used, not cached")
+            trained.cache, trained.path = "off", None
+        else:
+            if verbose:
+                log(f"model cache: stored {config.describe()} in {path}")
     return trained
 
 

@@ -28,11 +28,11 @@ from ldc.model import CompressionModel, lagrangian
 from ldc.modes import mode_name, quick_mode
 from ldc.transforms import ARCHITECTURES
 
-# What quick mode keeps of a configuration: the same code path on a budget that
-# runs in seconds (results are rough, every cell still runs).
 # Part of every cache key: bump it when a change to the training code would give
 # a different model for the same TrainConfig, so old cache entries are not reused.
 RECIPE_VERSION = 1
+# What quick mode keeps of a configuration: the same code path on a budget that
+# runs in seconds (results are rough, every cell still runs).
 QUICK_BUDGET = {"epochs": 2, "steps_per_epoch": 25, "train_digits": 4096, "test_digits": 1000}
 EVAL_BATCH = 1000  # digits per evaluation batch (forward only, so larger than training's)
 
@@ -244,10 +244,10 @@ def train(config, verbose=True, log=None):
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         epoch_started = time.perf_counter()
-        sums = []
+        means = []
         for _ in range(steps_per_epoch):
-            sums.append(train_step(next(batches)))
-        rates, distortions = (np.array([float(v) for v in column]) for column in zip(*sums))  # waits for the last step
+            means.append(train_step(next(batches)))
+        rates, distortions = (np.array([float(v) for v in column]) for column in zip(*means))  # waits for the last step
         steps_done = time.perf_counter()
         step_seconds += steps_done - epoch_started
         test = evaluate(model, test_digits)

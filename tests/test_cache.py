@@ -103,3 +103,14 @@ def test_cache_dir_follows_the_environment(isolated_cache, monkeypatch, tmp_path
     assert cache.cache_dir() == isolated_cache
     monkeypatch.delenv("LDC_CACHE_DIR")
     assert cache.cache_dir().name == "ldc"
+
+
+def test_an_unwritable_cache_still_returns_the_trained_model(isolated_cache, synthetic_mnist, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(cache, "save_entry", refuse)
+    messages = []
+    trained = ldc.load_or_train(ldc.TrainConfig(**TINY), verbose=False, log=messages.append)
+    assert trained.cache == "off" and trained.path is None and len(trained.history) == 1
+    assert any("could not store" in m for m in messages)

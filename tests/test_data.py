@@ -1,3 +1,4 @@
+import socket
 import time
 
 import numpy as np
@@ -21,20 +22,16 @@ def test_as_digits_accepts_the_documented_shapes_and_whole_numbers():
 
 
 def test_offline_without_data_fails_fast_with_the_fix(tmp_path, monkeypatch):
-    monkeypatch.setattr(ldc.data, "_network_reachable", lambda timeout=3.0: False)
+    def no_network(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
     ldc.data._load.cache_clear()
     started = time.perf_counter()
     with pytest.raises(ldc.DataUnavailableError, match="TFDS_DATA_DIR") as raised:
         ldc.load_mnist("test", data_dir=tmp_path / "empty")
-    assert time.perf_counter() - started < 30
+    assert time.perf_counter() - started < 30  # TFDS's own download retries take minutes
     assert "no network" in str(raised.value) and str(tmp_path / "empty") in str(raised.value)
-
-
-def test_network_probe_fails_quickly_offline_or_succeeds():
-    started = time.perf_counter()
-    reachable = ldc.data._network_reachable(timeout=1.0)
-    assert isinstance(reachable, bool)
-    assert time.perf_counter() - started < 15
 
 
 @pytest.mark.parametrize("kwargs, message", [
