@@ -80,6 +80,7 @@ class Codec:
 
     @property
     def latent_dims(self):
+        """Number of latent dimensions per digit (the length of each decoded integer vector)."""
         return self.model.latent_dims
 
     def latents(self, digits):
