@@ -80,20 +80,20 @@ class CodingTables:
     cdf: np.ndarray
     cdf_offset: np.ndarray
 
+    def __post_init__(self):
+        cdf = np.asarray(self.cdf, dtype=np.int32).reshape(-1)
+        cdf_offset = np.asarray(self.cdf_offset, dtype=np.int32).reshape(-1)
+        if cdf.size == 0 or cdf_offset.size == 0 or cdf[0] >= 0:
+            raise ValueError("coding tables: expected a flat CDF starting with -precision and one offset per channel")
+        if int(np.sum(cdf < 0)) != cdf_offset.size:
+            raise ValueError(f"coding tables: {int(np.sum(cdf < 0))} CDFs but {cdf_offset.size} offsets")
+        object.__setattr__(self, "cdf", cdf)
+        object.__setattr__(self, "cdf_offset", cdf_offset)
+
     @property
     def channels(self):
         """Number of independent symbol alphabets (one per latent dimension or DCT frequency)."""
         return len(self.cdf_offset)
-
-
-def _checked_tables(cdf, cdf_offset):
-    cdf = np.asarray(cdf, dtype=np.int32).reshape(-1)
-    cdf_offset = np.asarray(cdf_offset, dtype=np.int32).reshape(-1)
-    if cdf.size == 0 or cdf_offset.size == 0 or cdf[0] >= 0:
-        raise ValueError("coding tables: expected a flat CDF starting with -precision and one offset per channel")
-    if int(np.sum(cdf < 0)) != cdf_offset.size:
-        raise ValueError(f"coding tables: {int(np.sum(cdf < 0))} CDFs but {cdf_offset.size} offsets")
-    return CodingTables(cdf, cdf_offset)
 
 
 def prior_tables(prior):
@@ -101,7 +101,7 @@ def prior_tables(prior):
     model = tfc.ContinuousBatchedEntropyModel(prior.distribution(), coding_rank=1, compression=True,
                                               offset_heuristic=False,
                                               range_coder_precision=RANGE_CODER_PRECISION)
-    return _checked_tables(model.cdf.numpy(), model.cdf_offset.numpy())
+    return CodingTables(model.cdf.numpy(), model.cdf_offset.numpy())
 
 
 def pmf_tables(pmfs, offsets):
@@ -126,7 +126,7 @@ def pmf_tables(pmfs, offsets):
         pmf = tf.constant(np.append(row, overflow), dtype=tf.float32)
         cdf = tfc.pmf_to_quantized_cdf(pmf, precision=RANGE_CODER_PRECISION).numpy()
         flat.append(np.concatenate([[-RANGE_CODER_PRECISION], cdf]))
-    return _checked_tables(np.concatenate(flat), offsets)
+    return CodingTables(np.concatenate(flat), offsets)
 
 
 class RangeCoder:
@@ -157,6 +157,8 @@ class RangeCoder:
         if values.ndim != self.coding_rank + 1 or values.shape[-1] != self.tables.channels:
             raise InputError(f"values {values.shape}: expected {self.coding_rank + 1} axes ending in "
                              f"{self.tables.channels} channels")
+        if not np.all(np.isfinite(values)):
+            raise InputError("values: NaN or infinite values cannot be range-coded")
         strings = self._model.compress(values).numpy()
         return [bytes(s) for s in strings]
 

@@ -124,7 +124,17 @@ def test_pmf_tables_reject_bad_probabilities(pmfs, offsets, message):
         ldc.pmf_tables(pmfs, offsets)
 
 
-def test_compress_checks_the_channel_count():
+def test_compress_checks_the_channel_count_and_finiteness():
     coder = ldc.RangeCoder(ldc.prior_tables(_prior([0.0] * 3)))
     with pytest.raises(ldc.InputError, match="3 channels"):
         coder.compress(np.zeros((2, 4)))
+    with pytest.raises(ldc.InputError, match="NaN"):
+        coder.compress(np.array([[0.0, np.nan, 1.0]]))
+
+
+def test_coding_tables_check_their_layout():
+    tables = ldc.prior_tables(_prior([0.0] * 3))
+    with pytest.raises(ValueError, match="3 CDFs but 2 offsets"):
+        ldc.CodingTables(tables.cdf, tables.cdf_offset[:2])
+    with pytest.raises(ValueError, match="-precision"):
+        ldc.CodingTables(np.abs(tables.cdf), tables.cdf_offset)
