@@ -20,6 +20,7 @@ from ldc.entropy import RangeCoder
 from ldc.errors import ContainerError, InputError
 from ldc.metrics import mae, psnr, string_bits
 from ldc.model import to_unit_images
+from ldc.training import describe_model
 
 BATCH = 1000  # digits per forward pass
 
@@ -177,19 +178,3 @@ class Codec:
                                  f"{self.fingerprint.hex()}")
         return self.decompress(container.strings)
 
-
-def describe_model(description):
-    """Return a short text for a model description dict, e.g. ``lmbda=2000, 50 latents, 15 epochs, full mode``."""
-    parts = []
-    if "lmbda" in description:
-        parts.append(f"lmbda={description['lmbda']:g}" if isinstance(description["lmbda"], (int, float))
-                     else f"lmbda={description['lmbda']}")
-    if "latent_dims" in description:
-        parts.append(f"{description['latent_dims']} latents")
-    if "architecture" in description:
-        parts.append(str(description["architecture"]))
-    if "epochs" in description:
-        parts.append(f"{description['epochs']} epochs")
-    if "quick" in description:
-        parts.append("quick mode" if description["quick"] else "full mode")
-    return ", ".join(parts) or "no description"

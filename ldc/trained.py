@@ -15,11 +15,11 @@ from typing import Optional
 
 from ldc import cache
 from ldc._tf import tf
-from ldc.codec import Codec, describe_model, model_fingerprint
+from ldc.codec import Codec, model_fingerprint
 from ldc.entropy import CodingTables, prior_tables
 from ldc.errors import ModelNotFoundError
 from ldc.model import CompressionModel
-from ldc.training import TrainConfig, train
+from ldc.training import TrainConfig, describe_model, train
 
 
 @dataclass

@@ -117,9 +117,29 @@ class TrainConfig:
         return cls(**values)
 
     def describe(self):
-        """Return a short human-readable summary, e.g. ``lmbda=2000, 50 latents, 15 epochs, full mode``."""
-        return (f"lmbda={self.lmbda:g}, {self.latent_dims} latents, {self.architecture}, {self.epochs} epochs, "
-                f"{self.mode} mode")
+        """Return a short human-readable summary, e.g. ``lmbda=2000, 50 latents, conv, 15 epochs, full mode``."""
+        return describe_model(self.to_dict())
+
+
+def describe_model(description):
+    """Return a short text for a (possibly partial) configuration dict, as :meth:`TrainConfig.describe` writes it.
+
+    Container files carry ``TrainConfig.to_dict()`` as their model
+    description; this names the model in messages about such files.
+    """
+    parts = []
+    if "lmbda" in description:
+        lmbda = description["lmbda"]
+        parts.append(f"lmbda={lmbda:g}" if isinstance(lmbda, (int, float)) else f"lmbda={lmbda}")
+    if "latent_dims" in description:
+        parts.append(f"{description['latent_dims']} latents")
+    if "architecture" in description:
+        parts.append(str(description["architecture"]))
+    if "epochs" in description:
+        parts.append(f"{description['epochs']} epochs")
+    if "quick" in description:
+        parts.append(f"{mode_name(bool(description['quick']))} mode")
+    return ", ".join(parts) or "no description"
 
 
 @dataclass

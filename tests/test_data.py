@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import ldc
-import ldc.data
 
 # Digit counts of the real MNIST splits (LeCun et al.), labels 0..9. TFDS stores the digits in
 # its own shuffled order, so the split's order is not the original files' order.
@@ -26,7 +25,6 @@ def test_offline_without_data_fails_fast_with_the_fix(tmp_path, monkeypatch):
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(socket, "create_connection", no_network)
-    ldc.data._load.cache_clear()
     started = time.perf_counter()
     with pytest.raises(ldc.DataUnavailableError, match="TFDS_DATA_DIR") as raised:
         ldc.load_mnist("test", data_dir=tmp_path / "empty")

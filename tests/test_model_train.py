@@ -140,3 +140,13 @@ def test_fused_adam_refuses_foreign_variables():
     a, b = tf.Variable([1.0]), tf.Variable([2.0])
     with pytest.raises(ValueError, match="in that order"):
         ldc.FusedAdam([a]).apply_gradients([(tf.constant([1.0]), b)])
+
+
+def test_config_description_reads_the_same_from_a_file_description():
+    from ldc.training import describe_model
+
+    config = ldc.TrainConfig(lmbda=2000, quick=False)
+    assert config.describe() == "lmbda=2000, 50 latents, conv, 15 epochs, full mode"
+    assert describe_model(config.to_dict()) == config.describe()
+    assert describe_model({"latent_dims": 8}) == "8 latents"
+    assert describe_model({}) == "no description"
