@@ -174,11 +174,7 @@ def _webp_header_bytes(data):
     return len(data) - payload
 
 
-_FORMATS = {
-    "PNG": ({}, _png_header_bytes),
-    "JPEG": ({}, _jpeg_header_bytes),
-    "WEBP": ({}, _webp_header_bytes),
-}
+_HEADER_BYTES = {"PNG": _png_header_bytes, "JPEG": _jpeg_header_bytes, "WEBP": _webp_header_bytes}
 
 
 def encode_pillow(digits, fmt, quality=None):
@@ -189,10 +185,9 @@ def encode_pillow(digits, fmt, quality=None):
       quality: 1..100 for JPEG and WebP (None: Pillow's default); must be None for PNG.
     """
     fmt = fmt.upper()
-    if fmt not in _FORMATS:
-        raise ValueError(f"fmt={fmt!r}: expected one of {sorted(_FORMATS)}")
-    options, header_bytes = _FORMATS[fmt]
-    options = dict(options)
+    if fmt not in _HEADER_BYTES:
+        raise ValueError(f"fmt={fmt!r}: expected one of {sorted(_HEADER_BYTES)}")
+    header_bytes, options = _HEADER_BYTES[fmt], {}
     if quality is not None:
         if fmt == "PNG":
             raise ValueError("PNG is lossless: quality must be None")

@@ -7,7 +7,6 @@ corrupt or partial entry is reported, deleted and rebuilt, never loaded.
 """
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from ldc.codec import Codec, model_fingerprint
 from ldc.entropy import CodingTables, prior_tables
 from ldc.errors import ModelNotFoundError
 from ldc.model import CompressionModel
-from ldc.training import TrainConfig, describe_model, train
+from ldc.training import TrainConfig, _log, describe_model, train
 
 
 @dataclass
@@ -54,10 +53,6 @@ class TrainedModel:
     def codec(self):
         """Return a :class:`~ldc.codec.Codec` for this model (its files record the configuration)."""
         return Codec(self.model, self.tables, description=self.config.to_dict())
-
-
-def _log(message):
-    print(message, file=sys.stderr, flush=True)
 
 
 def _arrays_and_meta(trained):
