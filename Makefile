@@ -1,7 +1,7 @@
 # The README's commands. CI runs `make test` through .ci/run.
 #   make setup      create .venv (Python 3.11) from requirements.txt; redone when the pins change
 #   make test       setup, then the whole test suite (unit + integration on real MNIST)
-#   make test-fast  setup, then the unit tests only (no real MNIST, no training)
+#   make test-fast  setup, then the unit tests only (synthetic digits, no real MNIST)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 
