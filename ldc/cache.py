@@ -76,23 +76,34 @@ def save_entry(path, arrays, meta):
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def _meta_from(npz, path):
+    """Return the metadata record of an open entry, or raise CorruptEntryError if it is missing or foreign."""
+    meta = json.loads(npz[_META_KEY].tobytes().decode("utf-8"))
+    if not isinstance(meta, dict) or meta.get("entry_format") != ENTRY_FORMAT:
+        raise CorruptEntryError(f"{path}: not an entry of format {ENTRY_FORMAT}")
+    return meta
+
+
+def _open_entry(path, read):
+    """Run ``read(npz)`` on the entry at ``path``; a damaged file becomes CorruptEntryError, a missing one stays OSError."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return read(npz)
+    except (CorruptEntryError, OSError):
+        raise
+    except Exception as err:  # a damaged zip fails in many ways (BadZipFile, ValueError, EOFError, KeyError, ...)
+        raise CorruptEntryError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
+
+
 def load_entry(path):
     """Return ``(arrays, meta)`` stored at ``path``; raise CorruptEntryError if it cannot be trusted.
 
     FileNotFoundError is raised as is when there is no entry at all.
     """
-    path = Path(path)
-    raw = path.read_bytes()
-    try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-        meta = json.loads(arrays.pop(_META_KEY).tobytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise
-    except Exception as err:  # a damaged zip fails in many ways (BadZipFile, ValueError, EOFError, KeyError, ...)
-        raise CorruptEntryError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
-    if not isinstance(meta, dict) or meta.get("entry_format") != ENTRY_FORMAT:
-        raise CorruptEntryError(f"{path}: not an entry of format {ENTRY_FORMAT}")
+    def read(npz):
+        return {name: npz[name] for name in npz.files if name != _META_KEY}, _meta_from(npz, path)
+
+    arrays, meta = _open_entry(path, read)
     if meta.get("arrays_sha256") != arrays_digest(arrays):
         raise CorruptEntryError(f"{path}: the stored arrays do not match their checksum")
     return arrays, meta
@@ -100,16 +111,7 @@ def load_entry(path):
 
 def read_meta(path):
     """Return the metadata of the entry at ``path`` without reading or verifying its arrays."""
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(npz[_META_KEY].tobytes().decode("utf-8"))
-    except (FileNotFoundError, PermissionError):
-        raise
-    except Exception as err:
-        raise CorruptEntryError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
-    if not isinstance(meta, dict) or meta.get("entry_format") != ENTRY_FORMAT:
-        raise CorruptEntryError(f"{path}: not an entry of format {ENTRY_FORMAT}")
-    return meta
+    return _open_entry(path, lambda npz: _meta_from(npz, path))
 
 
 def iter_entries():
