@@ -56,7 +56,8 @@ class TrainedModel:
 
 
 def _arrays_and_meta(trained):
-    arrays = {f"w{i:03d}": w for i, w in enumerate(trained.model.get_weights())}
+    weights = trained.model.get_weights()
+    arrays = {f"w{i:03d}": w for i, w in enumerate(weights)}
     arrays["cdf"] = trained.tables.cdf
     arrays["cdf_offset"] = trained.tables.cdf_offset
     meta = {
@@ -66,7 +67,6 @@ def _arrays_and_meta(trained):
         "train_seconds": trained.train_seconds,
         "step_seconds": trained.step_seconds,
         "steps": trained.steps,
-        "weights": len(trained.model.get_weights()),
         "tensorflow": tf.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -151,6 +151,10 @@ def find_model(fingerprint, description=None):
                 command += f" --latent-dims {description['latent_dims']}"
             if "epochs" in description:
                 command += f" --epochs {description['epochs']}"
+            if description.get("steps_per_epoch") is not None:
+                command += f" --steps-per-epoch {description['steps_per_epoch']}"
+            if description.get("seed", 0) != 0:
+                command += f" --seed {description['seed']}"
             if description.get("quick"):
                 command += " --quick"
             message += (f" (run `{command}` to train it here; training is seeded, but only a bit-identical "
