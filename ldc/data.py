@@ -9,6 +9,7 @@ it, instead of retrying a download for minutes. Introduced in chapter 1.
 import functools
 import os
 import socket
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,7 +93,11 @@ def _unavailable_message(data_dir, reason):
 
 @functools.lru_cache(maxsize=8)
 def _load(split, limit, data_dir):
-    import tensorflow_datasets as tfds  # slow to import; only when data is needed
+    with warnings.catch_warnings():
+        # TFDS imports tqdm.auto, which warns "IProgress not found" inside Jupyter without ipywidgets;
+        # ldc shows no progress bars, so the warning would only clutter every chapter.
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import tensorflow_datasets as tfds  # slow to import; only when data is needed
 
     builder = tfds.builder("mnist", data_dir=data_dir)
     if not builder.is_prepared():

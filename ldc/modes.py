@@ -30,6 +30,6 @@ def mode_name(quick=None):
 def describe_mode(quick=None):
     """Return one sentence saying which mode produced the outputs that follow."""
     if mode_name(quick) == "quick":
-        return ("Quick mode (LDC_QUICK=1): a small training budget and a subset of digits; "
-                "every cell runs, but the numbers are rough. Unset LDC_QUICK for the real experiment.")
-    return "Full mode: the real experiment (set LDC_QUICK=1 for a quick run on a small budget)."
+        return ("Quick mode (LDC_QUICK=1): a small training budget and a subset of the digits.\n"
+                "Every cell runs, but the numbers are rough; unset LDC_QUICK for the real experiment.")
+    return "Full mode: the real experiment (LDC_QUICK=1 runs it on a small budget)."

@@ -108,7 +108,8 @@ def load_or_train(config, use_cache=True, verbose=True, log=None):
             arrays, meta = cache.load_entry(path)
             trained = _restore(path, arrays, meta)
             if verbose:
-                log(f"model cache: loaded {config.describe()} from {path}")
+                log(f"model cache: loaded {config.describe()} (trained in {trained.train_seconds:.0f} s)\n"
+                    f"  from {path}")
             return trained
         except FileNotFoundError:
             pass

@@ -1,0 +1,104 @@
+"""The chapters' structure: pairing, the Colab cell, the mode line, exercises, readable code.
+
+These read the chapter sources only (no execution): `make test` runs every
+chapter with nbval and checks the built pages in a browser.
+"""
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.md"))
+MAX_CODE_LINE = 80  # wider code scrolls sideways in the rendered book's column
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", re.S | re.M)
+
+
+def _config():
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def _code_cells(chapter):
+    cells = []
+    for body in CODE_CELL.findall(chapter.read_text()):
+        lines = body.splitlines()
+        while lines and lines[0].startswith(":"):  # cell options such as :tags:
+            lines.pop(0)
+        cells.append("\n".join(lines).strip())
+    return cells
+
+
+def _notebook(chapter):
+    return json.loads(chapter.with_suffix(".ipynb").read_text())
+
+
+def test_the_six_chapters_are_in_the_toc_in_order():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    listed = [entry["file"] for entry in toc["chapters"]]
+    assert listed == [f"book/{c.stem}" for c in CHAPTERS]
+    assert len(CHAPTERS) == 6
+    assert toc["root"] == "book/intro"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_chapter_is_paired_with_a_committed_notebook_without_outputs(chapter):
+    header = yaml.safe_load(chapter.read_text().split("---\n")[1])
+    assert header["jupytext"]["formats"] == "ipynb,md:myst"
+    notebook = _notebook(chapter)
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert len(code) == len(_code_cells(chapter))
+    assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_first_cell_installs_the_pinned_project_on_colab_only(chapter):
+    config = _config()
+    repo = config["repository"]["url"].removeprefix("https://github.com/")
+    branch = config["repository"]["branch"]
+    first = _code_cells(chapter)[0]
+    assert first == _code_cells(CHAPTERS[0])[0], "every chapter starts with the same install cell"
+    assert 'if "google.colab" in sys.modules:' in first
+    installs = [line.strip() for line in first.splitlines() if line.strip().startswith(("raw =", "%pip"))]
+    # The pins are requirements.txt itself, fetched from the same branch the launch buttons open.
+    assert installs == [
+        f'raw = "https://raw.githubusercontent.com/{repo}/{branch}"',
+        "%pip install --quiet -r {raw}/requirements.txt",
+        f"%pip install --quiet --no-deps git+https://github.com/{repo}@{branch}",
+    ]
+    # Every install is inside the Colab-only branch.
+    body = first.split('if "google.colab" in sys.modules:', 1)[1]
+    assert all(line.startswith("    ") for line in body.strip("\n").splitlines())
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_chapter_says_which_mode_made_its_outputs_and_imports_ldc(chapter):
+    second = _code_cells(chapter)[1]
+    assert "import ldc" in second
+    assert "print(ldc.describe_mode())" in second
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_chapter_ends_with_two_to_four_exercises_each_with_a_folded_solution(chapter):
+    text = chapter.read_text()
+    assert "\n## Exercises\n" in text
+    exercises = text.split("\n## Exercises\n", 1)[1]
+    count = len(re.findall(r"^\*\*Exercise \d+\.\*\*", exercises, re.M))
+    solutions = len(re.findall(r"^<details>\n<summary>Solution</summary>\n", exercises, re.M))
+    assert 2 <= count <= 4
+    assert solutions == count
+    assert exercises.count("</details>") == count
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_chapter_code_fits_the_page_and_redefines_nothing_from_ldc(chapter):
+    import ldc
+
+    cells = _code_cells(chapter)
+    long_lines = [line for cell in cells for line in cell.splitlines() if len(line) > MAX_CODE_LINE]
+    assert not long_lines, f"code lines over {MAX_CODE_LINE} characters: {long_lines[:3]}"
+    defined = set(re.findall(r"^(?:def|class) (\w+)", "\n".join(cells), re.M))
+    assert not defined & set(ldc.__all__), f"redefines ldc's {sorted(defined & set(ldc.__all__))}"
+    assert "import *" not in "\n".join(cells)

@@ -1,0 +1,162 @@
+"""Open every chapter page of a built book in headless Chromium and check what a reader sees.
+
+    python tools/check_pages.py _build/quick/_build/html --out _build/screenshots book/01_dct_baseline.md ...
+
+For each chapter it saves a screenshot (``--out``/NN_name.png) and fails,
+naming the page and the problem, when the page
+  - is missing, or Chromium cannot render it (blank screenshot),
+  - has no rendered figure (an image in a cell output that decodes, at least 100x100 pixels),
+  - shows an error: a traceback or an error output of a cell,
+  - lacks its "Open in Colab" link to the chapter's committed .ipynb.
+The DOM checked is the one Chromium built (``--dump-dom``), not the raw file.
+"""
+import argparse
+import html.parser
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from PIL import Image, ImageStat
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"]
+MIN_FIGURE_PIXELS = 100
+ERROR_MARKERS = ("Traceback (most recent call last)",)
+
+
+class _Page(html.parser.HTMLParser):
+    """Collects links, images inside cell outputs, and error outputs from a page's DOM."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.output_images, self.error_outputs = [], [], []
+        self._stack = []  # (tag, is_cell_output, is_error)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        in_output = any(entry[1] for entry in self._stack) or "cell_output" in classes
+        is_error = in_output and ("traceback" in classes or "error" in classes)
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        if tag == "img" and in_output and attrs.get("src"):
+            self.output_images.append(attrs["src"])
+        if is_error:
+            self.error_outputs.append(" ".join(classes))
+        if tag not in ("img", "br", "hr", "meta", "link", "input", "source", "wbr"):
+            self._stack.append((tag, in_output, is_error))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self._stack) - 1, -1, -1):
+            if self._stack[i][0] == tag:
+                del self._stack[i:]
+                break
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    sys.exit("check_pages: chromium is not installed (make setup installs Debian's chromium)")
+
+
+def _run_chromium(chromium, url, *args):
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, url],
+                              capture_output=True, text=True, timeout=120)
+
+
+def _figure_problem(page_path, src):
+    """Return None when ``src`` (relative to the page) is an image of at least MIN_FIGURE_PIXELS a side."""
+    if src.startswith("data:image/"):
+        return None
+    path = (page_path.parent / src.split("#")[0].split("?")[0]).resolve()
+    if not path.is_file():
+        return f"figure {src} is missing"
+    if path.suffix == ".svg":
+        return None if path.stat().st_size > 200 else f"figure {src} is an empty SVG"
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if min(image.size) < MIN_FIGURE_PIXELS:
+                return f"figure {src} is only {image.size[0]}x{image.size[1]} pixels"
+    except OSError as err:
+        return f"figure {src} does not decode ({err})"
+    return None
+
+
+def check_page(chromium, html_dir, chapter, out_dir):
+    """Return ``(problems, rendered figures, screenshot path)`` for one chapter's page; no problems means it passes."""
+    name = Path(chapter).with_suffix("")
+    page = (html_dir / name).with_suffix(".html").resolve()
+    if not page.is_file():
+        return [f"{page} does not exist (is {chapter} in _toc.yml, and was the book built?)"], 0, None
+    url = page.as_uri()
+    problems = []
+
+    dom = _run_chromium(chromium, url, "--dump-dom")
+    if dom.returncode != 0 or "<body" not in dom.stdout:
+        return [f"chromium could not load {url}: {dom.stderr.strip()[-300:]}"], 0, None
+    parsed = _Page()
+    parsed.feed(dom.stdout)
+
+    notebook = f"{name.as_posix()}.ipynb"
+    colab = [link for link in parsed.links if link.startswith("https://colab.research.google.com/github/")]
+    if not any(link.endswith("/" + notebook) for link in colab):
+        problems.append(f"no Colab link to {notebook} (Colab links found: {colab or 'none'})")
+
+    figures = [src for src in parsed.output_images if _figure_problem(page, src) is None]
+    if not figures:
+        details = [_figure_problem(page, src) for src in parsed.output_images]
+        problems.append("no rendered figure in any cell output" + (f" ({'; '.join(details)})" if details else ""))
+
+    text = dom.stdout
+    for marker in ERROR_MARKERS:
+        if marker in text:
+            problems.append(f"the page shows a traceback ({marker!r})")
+    if parsed.error_outputs:
+        problems.append(f"{len(parsed.error_outputs)} error output(s) in cells ({parsed.error_outputs[0]})")
+
+    shot = out_dir / f"{name.name}.png"
+    shot.unlink(missing_ok=True)
+    result = _run_chromium(chromium, url, f"--screenshot={shot}", "--window-size=1280,2000")
+    if result.returncode != 0 or not shot.is_file():
+        problems.append(f"no screenshot: {result.stderr.strip()[-300:]}")
+    else:
+        with Image.open(shot) as image:
+            spread = max(ImageStat.Stat(image.convert("L")).stddev[0], 0.0)
+        if spread < 5.0:
+            problems.append(f"the screenshot {shot} is blank (pixel spread {spread:.1f})")
+    return problems, len(figures), shot
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("html_dir", type=Path, help="the built book's HTML folder (…/_build/html)")
+    parser.add_argument("chapters", nargs="+", help="chapter sources, e.g. book/01_dct_baseline.md")
+    parser.add_argument("--out", type=Path, default=Path("_build/screenshots"), help="where screenshots go")
+    args = parser.parse_args(argv)
+    if not args.html_dir.is_dir():
+        sys.exit(f"check_pages: {args.html_dir} is not a folder: build the book first (make book QUICK=1)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    chromium = _chromium()
+    failed = 0
+    for chapter in args.chapters:
+        problems, figures, shot = check_page(chromium, args.html_dir, chapter, args.out)
+        if problems:
+            failed += 1
+            print(f"FAIL {chapter}:")
+            for problem in problems:
+                print(f"     - {problem}")
+        else:
+            print(f"ok   {chapter}: {figures} figure(s), Colab link, no errors; screenshot {shot}")
+    if failed:
+        sys.exit(f"check_pages: {failed} of {len(args.chapters)} chapter page(s) failed")
+    print(f"check_pages: all {len(args.chapters)} chapter pages passed; screenshots in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
