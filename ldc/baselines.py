@@ -21,6 +21,7 @@ from PIL import Image
 
 from ldc.data import DIGIT_SHAPE, as_digits
 from ldc.entropy import RangeCoder, pmf_tables
+from ldc.metrics import bits_per_digit, mae, psnr
 
 MAX_TABLE_WIDTH = 1023  # symbols per frequency table; rarer values take the coder's escape code
 
@@ -205,3 +206,40 @@ def encode_pillow(digits, fmt, quality=None):
         headers.append(header_bytes(data))
     name = fmt if quality is None else f"{fmt} q={quality}"
     return Encoded(name, strings, np.stack(decoded), np.array(headers, dtype=np.int64))
+
+
+def dct_curve(train_digits, test_digits, steps, block=7):
+    """Return the DCT codec's rate-distortion points on ``test_digits``, one per quantization step (chapters 1, 4).
+
+    For each step the codec's tables are fitted on ``train_digits``, the test
+    digits are compressed to real strings and decompressed. Each point is a
+    dict: ``codec`` (a label), ``step``, ``bits`` (mean string length, bits
+    per digit), ``mae`` ([0, 1] scale) and ``psnr_db`` (over all test pixels).
+    """
+    train_digits, test_digits = as_digits(train_digits, "train_digits"), as_digits(test_digits, "test_digits")
+    points = []
+    for step in steps:
+        codec = DCTCodec(step, block).fit(train_digits)
+        strings = codec.compress(test_digits)
+        decoded = codec.decompress(strings)
+        points.append({"codec": f"DCT {block}x{block}", "step": float(step), "bits": bits_per_digit(strings),
+                       "mae": mae(test_digits, decoded), "psnr_db": psnr(test_digits, decoded)})
+    return points
+
+
+def pillow_curve(test_digits, fmt, qualities=(None,)):
+    """Return Pillow's rate-distortion points for ``fmt`` ("PNG", "JPEG", "WEBP") on ``test_digits``, one per quality.
+
+    Each point is a dict: ``codec``, ``quality``, ``bits`` (mean whole-file
+    size, bits per digit), ``payload_bits`` (the same without header bytes),
+    ``mae`` ([0, 1] scale) and ``psnr_db`` (over all test pixels; inf when lossless).
+    """
+    test_digits = as_digits(test_digits, "test_digits")
+    points = []
+    for quality in qualities:
+        encoded = encode_pillow(test_digits, fmt, quality)
+        points.append({"codec": fmt.upper(), "quality": quality, "bits": float(encoded.bits.mean()),
+                       "payload_bits": float(encoded.payload_bits.mean()),
+                       "mae": mae(test_digits, encoded.reconstructions),
+                       "psnr_db": psnr(test_digits, encoded.reconstructions)})
+    return points

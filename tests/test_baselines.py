@@ -84,3 +84,23 @@ def test_jpeg_header_is_everything_but_the_scan_data(digits):
 def test_pillow_options_are_checked(digits, fmt, quality, message):
     with pytest.raises(ValueError, match=message):
         ldc.encode_pillow(digits[:1], fmt, quality=quality)
+
+
+def test_dct_curve_points_are_the_codecs_real_round_trips(digits):
+    train = synthetic_digits(400, seed=8)
+    points = ldc.dct_curve(train, digits, steps=[8.0, 32.0], block=7)
+    assert [p["step"] for p in points] == [8.0, 32.0]
+    codec = ldc.DCTCodec(step=32.0, block=7).fit(train)
+    strings = codec.compress(digits)
+    assert points[1]["bits"] == ldc.bits_per_digit(strings)
+    assert points[1]["mae"] == ldc.mae(digits, codec.decompress(strings))
+    assert points[0]["bits"] > points[1]["bits"] and points[0]["psnr_db"] > points[1]["psnr_db"]
+
+
+def test_pillow_curve_reports_files_with_and_without_headers(digits):
+    png, = ldc.pillow_curve(digits, "png")
+    assert png["codec"] == "PNG" and png["mae"] == 0.0 and png["psnr_db"] == float("inf")
+    low, high = ldc.pillow_curve(digits, "WEBP", qualities=[5, 90])
+    assert 0 < low["payload_bits"] < low["bits"]
+    assert low["bits"] < high["bits"] and low["mae"] > high["mae"]
+    assert low["bits"] == ldc.encode_pillow(digits, "WEBP", 5).bits.mean()
