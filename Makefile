@@ -43,7 +43,7 @@ setup: $(STAMP) browser
 
 # Debian's chromium renders the built pages for the page check (about 40 s to install).
 browser:
-	@command -v chromium >/dev/null || { \
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || { \
 	  command -v apt-get >/dev/null || { echo "chromium is missing and this is not a Debian/Ubuntu system: install chromium and put it on PATH"; exit 1; }; \
 	  echo "installing Debian's chromium (for the page check)"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \

@@ -118,3 +118,28 @@ def training_history(history):
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def digit_rows(rows, scale=1.1):
+    """Return a figure with one labelled row of digits per entry of ``rows`` (label -> uint8 digits (N, 28, 28)).
+
+    All rows must hold the same number of digits, e.g. the originals and their
+    reconstructions by several models (chapter 4).
+    """
+    if not rows:
+        raise ValueError("rows: nothing to plot")
+    rows = {label: as_digits(digits, f"rows[{label!r}]") for label, digits in rows.items()}
+    counts = {len(digits) for digits in rows.values()}
+    if len(counts) != 1:
+        raise ValueError(f"rows hold different numbers of digits: { {k: len(v) for k, v in rows.items()} }")
+    n = counts.pop()
+    fig, axes = plt.subplots(len(rows), n, squeeze=False, figsize=(n * scale + 1.2, len(rows) * scale))
+    for r, (label, digits) in enumerate(rows.items()):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(digits[c], cmap="gray", vmin=0, vmax=255)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.subplots_adjust(left=1.2 / (n * scale + 1.2), wspace=0.05, hspace=0.05)
+    return fig

@@ -48,3 +48,11 @@ def test_training_history_plots_train_and_test():
                 "test_distortion": 0.05} for e in (1, 2, 3)]
     fig = ldc.training_history(history)
     assert len(fig.axes) == 2 and all(len(ax.lines) == 2 for ax in fig.axes)
+
+
+def test_digit_rows_draws_one_labelled_row_per_entry(digits):
+    fig = ldc.digit_rows({"original": digits[:4], "lambda=300": 255 - digits[:4]})
+    assert fig.axes[0].get_ylabel() == "original" and fig.axes[4].get_ylabel() == "lambda=300"
+    assert np.array_equal(fig.axes[5].images[0].get_array(), 255 - digits[1])
+    with pytest.raises(ValueError, match="different numbers"):
+        ldc.digit_rows({"a": digits[:4], "b": digits[:3]})
