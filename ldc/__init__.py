@@ -38,7 +38,7 @@ _EXPORTS = {
     "container": ["Container", "pack", "unpack", "read_container", "write_container"],
     "metrics": ["mae", "mse", "psnr", "psnr_per_image", "string_bits", "bits_per_digit", "bits_per_pixel"],
     "baselines": ["DCTCodec", "Encoded", "encode_pillow", "dct_curve", "pillow_curve"],
-    "plotting": ["digit_grid", "digit_rows", "prior_densities", "rd_curves", "training_history"],
+    "plotting": ["curve", "digit_grid", "digit_rows", "prior_densities", "rd_curves", "training_history"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 _SUBMODULES = set(_EXPORTS) | {"cache", "cli"}

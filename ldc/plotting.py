@@ -77,6 +77,27 @@ def prior_densities(prior, value_range=(-6.0, 6.0), points=501, ax=None):
     return ax.figure
 
 
+_METRIC_KEYS = {"psnr": "psnr_db", "mae": "mae"}
+
+
+def curve(points, metric="psnr", rate="bits"):
+    """Return ``(rates, values)`` arrays for :func:`rd_curves` from rate-distortion point dicts.
+
+    ``points`` are dicts as :func:`~ldc.baselines.dct_curve`,
+    :func:`~ldc.baselines.pillow_curve` or :meth:`~ldc.codec.Codec.measure`
+    return; ``rate`` names the rate key ("bits", "payload_bits", "real_bits",
+    "information_bits"), ``metric`` is "psnr" (key ``psnr_db``) or "mae".
+    """
+    if metric not in _METRIC_KEYS:
+        raise ValueError(f"metric={metric!r}: expected one of {sorted(_METRIC_KEYS)}")
+    points = list(points)
+    missing = [key for key in (rate, _METRIC_KEYS[metric]) if points and key not in points[0]]
+    if missing:
+        raise ValueError(f"points have no {missing[0]!r} (keys: {sorted(points[0])})")
+    return (np.array([p[rate] for p in points], dtype=float),
+            np.array([p[_METRIC_KEYS[metric]] for p in points], dtype=float))
+
+
 def rd_curves(curves, metric="psnr", ax=None):
     """Plot rate-distortion curves on one axis and return the figure.
 

@@ -56,3 +56,13 @@ def test_digit_rows_draws_one_labelled_row_per_entry(digits):
     assert np.array_equal(fig.axes[5].images[0].get_array(), 255 - digits[1])
     with pytest.raises(ValueError, match="different numbers"):
         ldc.digit_rows({"a": digits[:4], "b": digits[:3]})
+
+
+def test_curve_picks_rates_and_metric_from_points():
+    points = [{"bits": 10.0, "payload_bits": 4.0, "mae": 0.2, "psnr_db": 12.0},
+              {"bits": 20.0, "payload_bits": 9.0, "mae": 0.1, "psnr_db": 17.0}]
+    rates, values = ldc.curve(points, "psnr", rate="payload_bits")
+    assert rates.tolist() == [4.0, 9.0] and values.tolist() == [12.0, 17.0]
+    assert ldc.curve(points, "mae")[1].tolist() == [0.2, 0.1]
+    with pytest.raises(ValueError, match="real_bits"):
+        ldc.curve(points, "mae", rate="real_bits")
