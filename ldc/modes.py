@@ -31,5 +31,5 @@ def describe_mode(quick=None):
     """Return one sentence saying which mode produced the outputs that follow."""
     if mode_name(quick) == "quick":
         return ("Quick mode (LDC_QUICK=1): a small training budget and a subset of the digits.\n"
-                "Every cell runs, but the numbers are rough; unset LDC_QUICK for the real experiment.")
+                "Every cell runs, but the numbers are rough (unset it for the real run).")
     return "Full mode: the real experiment (LDC_QUICK=1 runs it on a small budget)."
