@@ -108,8 +108,8 @@ def load_or_train(config, use_cache=True, verbose=True, log=None):
             arrays, meta = cache.load_entry(path)
             trained = _restore(path, arrays, meta)
             if verbose:
-                log(f"model cache: loaded {config.describe()} (trained in {trained.train_seconds:.0f} s)\n"
-                    f"  from {path}")
+                # One short line: chapters print it for every model they load.
+                log(f"model cache: loaded {config.describe()} (trained in {trained.train_seconds:.0f} s)")
             return trained
         except FileNotFoundError:
             pass
@@ -128,7 +128,7 @@ def load_or_train(config, use_cache=True, verbose=True, log=None):
             trained.cache, trained.path = "off", None
         else:
             if verbose:
-                log(f"model cache: stored {config.describe()} in {path}")
+                log(f"model cache: stored {config.describe()} in {path.parent}")
     return trained
 
 
