@@ -1,7 +1,9 @@
 # The README's commands. CI runs `make test` through .ci/run.
 #   make setup         create .venv (Python 3.11) from requirements.txt (redone when the pins change);
 #                      install Debian's chromium when missing (the page checks use it)
-#   make book          build the rendered book in full mode (the real experiments) -> _build/full/_build/html
+#   make book          build the rendered book in full mode (the real experiments) -> _build/full/_build/html:
+#                      first trains every model the chapters need (JOBS=2 at a time), then executes the
+#                      chapters; any failed or timed-out cell fails it, naming the chapter, cell and report
 #   make book QUICK=1  the same on quick mode's small budget                    -> _build/quick/_build/html
 #   make test          setup, unit + integration tests, then the chapters: jupytext sync leaves git clean,
 #                      nbval runs every chapter (quick mode), a strict quick-mode book build, and every
@@ -31,9 +33,11 @@ QUICK ?=
 MODE := $(if $(filter-out 0,$(QUICK)),quick,full)
 BOOK_OUT := _build/$(MODE)
 BOOK_HTML := $(BOOK_OUT)/_build/html
-# STRICT=1: warnings (a failing cell, a broken reference) fail the build; make test sets it.
+# STRICT=1: every Sphinx warning (a broken reference too) fails the build; make test sets it.
+# A failing cell fails the build in every mode.
 STRICT ?=
-JB_FLAGS := $(if $(filter-out 0,$(STRICT)),-W -n --keep-going)
+# Models trained at once by `make book` (one process each, TensorFlow's threads split between them).
+JOBS ?= 2
 # TensorFlow's C++ start-up lines would land in the pages as stderr blocks; 3 silences them (2 does not).
 export TF_CPP_MIN_LOG_LEVEL := 3
 
@@ -85,9 +89,10 @@ nbval:
 	  echo "nbval: $$notebook ran in $$(( $$(date +%s) - start )) s (quick mode)"; \
 	done
 
+# Trains every model the chapters need (ldc.experiments, JOBS at a time), then executes the chapters;
+# a failed or timed-out cell fails the build, naming the chapter, the cell and the report.
 book: $(STAMP)
-	LDC_QUICK=$(if $(filter quick,$(MODE)),1,0) $(BIN)/jupyter-book build . --path-output $(BOOK_OUT) $(JB_FLAGS)
-	@echo "The $(MODE)-mode book is at $(abspath $(BOOK_HTML))/index.html"
+	$(BIN)/python tools/build_book.py --out $(BOOK_OUT) --jobs $(JOBS) $(if $(filter quick,$(MODE)),--quick) $(if $(filter-out 0,$(STRICT)),--strict)
 
 # Each chapter page in headless Chromium: screenshot, figure, no error, Colab link.
 page-check: browser

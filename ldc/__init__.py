@@ -11,6 +11,7 @@ Every public name is available as ``ldc.X`` (e.g. ``ldc.load_or_train``,
     training    training configuration, step, optimizer and loop
     cache       the on-disk model cache
     trained     load_or_train: cached models, or trained now
+    experiments the models the chapters use, in one list, and prepare() to train them first
     codec       compressor and decompressor, model fingerprints
     container   the file format for many compressed digits
     metrics     MAE, PSNR, bits per digit and per pixel
@@ -41,7 +42,7 @@ _EXPORTS = {
     "plotting": ["curve", "digit_grid", "digit_rows", "prior_densities", "rd_curves", "training_history"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBMODULES = set(_EXPORTS) | {"cache", "cli"}
+_SUBMODULES = set(_EXPORTS) | {"cache", "cli", "experiments"}
 
 __all__ = sorted(_WHERE)
 

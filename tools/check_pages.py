@@ -26,7 +26,7 @@ MIN_FIGURE_PIXELS = 100
 ERROR_MARKERS = ("Traceback (most recent call last)",)
 
 
-class _Page(html.parser.HTMLParser):
+class PageParser(html.parser.HTMLParser):
     """Collects links, images inside cell outputs, and error outputs from a page's DOM."""
 
     def __init__(self):
@@ -100,7 +100,7 @@ def check_page(chromium, html_dir, chapter, out_dir):
     dom = _run_chromium(chromium, url, "--dump-dom")
     if dom.returncode != 0 or "<body" not in dom.stdout:
         return [f"chromium could not load {url}: {dom.stderr.strip()[-300:]}"], 0, None
-    parsed = _Page()
+    parsed = PageParser()
     parsed.feed(dom.stdout)
 
     notebook = f"{name.as_posix()}.ipynb"

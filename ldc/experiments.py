@@ -1,0 +1,139 @@
+"""The trained models the chapters use, in one list, and :func:`prepare` to train the missing ones first.
+
+Every configuration a chapter loads comes from a function here, so the book
+build (``make book``) trains exactly what the chapters will ask for, before
+any chapter runs, and a chapter run on its own (Colab, Jupyter, nbval) asks
+for the same models and trains whatever its cache lacks. Functions, not
+constants: each configuration reads quick or full mode (``LDC_QUICK``) when
+it is made.
+
+    reference()       lambda=2000, 15 epochs: the tutorial's model (chapters 3, 5, 6)
+    transforms()      conv and MLP transforms with 2, 5, 20, 50 latents, 5 epochs (chapters 2, 6)
+    lambda_sweep()    one 15-epoch model per lambda (chapter 4)
+    report_check()    the report's four lambdas after 5 epochs (chapter 4)
+"""
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+
+from ldc.training import TrainConfig, _log
+
+REFERENCE_LAMBDA = 2000  # the tutorial's setting
+SWEEP_LAMBDAS = (100, 300, 500, 1000, 2000, 4000)
+REPORT_LAMBDAS = (300, 500, 1000, 2000)  # the report's table, after 5 epochs
+TRANSFORM_LATENTS = (2, 5, 20, 50)
+SHORT_EPOCHS = 5
+
+
+def reference(quick=None):
+    """Return the configuration of the tutorial's model: lambda=2000, 50 latents, 15 epochs."""
+    return _config(lmbda=REFERENCE_LAMBDA, quick=quick)
+
+
+def transforms(quick=None):
+    """Return ``{(architecture, latent_dims): TrainConfig}``: conv and MLP with 2-50 latents, lambda=2000, 5 epochs."""
+    return {(architecture, d): _config(lmbda=REFERENCE_LAMBDA, epochs=SHORT_EPOCHS, latent_dims=d,
+                                       architecture=architecture, quick=quick)
+            for architecture in ("conv", "mlp") for d in TRANSFORM_LATENTS}
+
+
+def lambda_sweep(quick=None):
+    """Return ``{lmbda: TrainConfig}``, one 15-epoch model per lambda of the rate-distortion sweep."""
+    return {lmbda: _config(lmbda=lmbda, quick=quick) for lmbda in SWEEP_LAMBDAS}
+
+
+def report_check(quick=None):
+    """Return ``{lmbda: TrainConfig}`` for the report's four lambdas, trained for 5 epochs as the report was."""
+    return {lmbda: _config(lmbda=lmbda, epochs=SHORT_EPOCHS, quick=quick) for lmbda in REPORT_LAMBDAS}
+
+
+def book_configs(quick=None):
+    """Return every distinct configuration the chapters load, the longest trainings first."""
+    configs = [reference(quick), *transforms(quick).values(), *lambda_sweep(quick).values(),
+               *report_check(quick).values()]
+    unique = list({config.cache_key(): config for config in configs}.values())
+    return sorted(unique, key=_expected_work, reverse=True)
+
+
+def _config(quick=None, **fields):
+    return TrainConfig(**fields) if quick is None else TrainConfig(**fields, quick=quick)
+
+
+def _expected_work(config):
+    # Steps times a rough cost per step: the convolutional pair does about 5x the MLP's arithmetic.
+    return config.epochs * (config.steps_per_epoch or 469) * (5 if config.architecture == "conv" else 1)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What :func:`prepare` did: ``found`` models already cached, ``trained`` now, and the wall time in seconds."""
+
+    found: int
+    trained: int
+    seconds: float
+
+
+def prepare(configs, jobs=1, log=None):
+    """Make sure every configuration's model is in the model cache; train the missing ones. Return :class:`Prepared`.
+
+    Prints one line per model (found, or trained and in how many seconds).
+    ``jobs`` > 1 trains that many models at once, one process each with
+    TensorFlow's thread pools sized to share the cores. Each model is stored as
+    soon as it is trained, so an interrupted run keeps the models it finished.
+    """
+    from ldc import cache
+
+    log = log or _log
+    started = time.perf_counter()
+    missing = []
+    for config in configs:
+        path = cache.entry_path(config.cache_key())
+        try:
+            cache.load_entry(path)  # reads and verifies the arrays; builds no model
+        except FileNotFoundError:
+            missing.append(config)
+        except cache.CorruptEntryError as err:
+            log(f"model cache: {err}; it will be trained again")
+            cache.remove_entry(path)
+            missing.append(config)
+    found = len(configs) - len(missing)
+    log(f"models: {len(configs)} needed, {found} in the cache at {cache.models_dir()}, {len(missing)} to train"
+        + (f" ({min(jobs, len(missing))} at a time)" if len(missing) > 1 else ""))
+    for done, (config, seconds) in enumerate(_train_all(missing, jobs), start=1):
+        log(f"[{done}/{len(missing)}] trained {config.describe()} in {seconds:.0f} s")
+    return Prepared(found, len(missing), time.perf_counter() - started)
+
+
+def _train_all(configs, jobs):
+    """Yield ``(config, train_seconds)`` as each model is trained and cached."""
+    if jobs <= 1 or len(configs) <= 1:
+        for config in configs:
+            yield config, _train_and_store(config.to_dict())
+        return
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    # Workers inherit these before they import TensorFlow, which reads them when it starts.
+    env = {"TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": str(threads)}
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_train_and_store, config.to_dict()): config for config in configs}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _train_and_store(config_dict):
+    """Train one configuration into the cache (in a worker process when training in parallel); return its seconds."""
+    from ldc.trained import load_or_train
+
+    return load_or_train(TrainConfig.from_dict(config_dict), verbose=False).train_seconds

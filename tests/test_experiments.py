@@ -1,0 +1,51 @@
+"""The one list of models the chapters use (ldc.experiments), and prepare(), which `make book` runs first."""
+import re
+from pathlib import Path
+
+import pytest
+
+import ldc
+from ldc import experiments
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.md"))
+
+
+def _code_before_the_exercises(chapter):
+    text = chapter.read_text().split("\n## Exercises\n", 1)[0]
+    return "\n".join(re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", text, re.S | re.M))
+
+
+def test_chapters_take_every_model_configuration_from_the_list():
+    for chapter in CHAPTERS:
+        code = _code_before_the_exercises(chapter)
+        assert "TrainConfig(" not in code, f"{chapter.name} writes a configuration of its own"
+        for name in re.findall(r"ldc\.experiments\.(\w+)\(", code):
+            assert name in {"reference", "transforms", "lambda_sweep", "report_check"}, name
+
+
+def test_the_book_list_holds_each_chapter_model_once_longest_first():
+    configs = experiments.book_configs(quick=False)
+    keys = [config.cache_key() for config in configs]
+    assert len(keys) == len(set(keys)) == 17
+    wanted = [experiments.reference(False), *experiments.transforms(False).values(),
+              *experiments.lambda_sweep(False).values(), *experiments.report_check(False).values()]
+    assert {config.cache_key() for config in wanted} == set(keys)
+    epochs = [config.epochs for config in configs]
+    assert epochs == sorted(epochs, reverse=True)
+    assert all(config.quick for config in experiments.book_configs(quick=True))
+
+
+@pytest.mark.integration
+def test_prepare_trains_what_is_missing_two_at_a_time_and_then_finds_it(monkeypatch):
+    monkeypatch.setenv("LDC_QUICK", "1")
+    configs = [ldc.TrainConfig(lmbda=500.0, epochs=1, steps_per_epoch=3),
+               ldc.TrainConfig(lmbda=700.0, epochs=1, steps_per_epoch=3)]
+    lines = []
+    first = experiments.prepare(configs, jobs=2, log=lines.append)
+    assert (first.found, first.trained) == (0, 2)
+    assert lines[0].startswith("models: 2 needed, 0 in the cache") and "(2 at a time)" in lines[0]
+    assert sorted(line.split(" trained ")[0] for line in lines[1:]) == ["[1/2]", "[2/2]"]
+    again = experiments.prepare(configs, jobs=2, log=lines.append)
+    assert (again.found, again.trained) == (2, 0)
+    assert ldc.load_or_train(configs[0]).cache == "hit"
