@@ -38,6 +38,8 @@ BOOK_HTML := $(BOOK_OUT)/_build/html
 STRICT ?=
 # Models trained at once by `make book` (one process each, TensorFlow's threads split between them).
 JOBS ?= 2
+# When this make started (parsed once, before any prerequisite), so `make book` reports its whole time.
+MAKE_STARTED := $(shell date +%s)
 # TensorFlow's C++ start-up lines would land in the pages as stderr blocks; 3 silences them (2 does not).
 export TF_CPP_MIN_LOG_LEVEL := 3
 
@@ -92,7 +94,7 @@ nbval:
 # Trains every model the chapters need (ldc.experiments, JOBS at a time), then executes the chapters;
 # a failed or timed-out cell fails the build, naming the chapter, the cell and the report.
 book: $(STAMP)
-	$(BIN)/python tools/build_book.py --out $(BOOK_OUT) --jobs $(JOBS) $(if $(filter quick,$(MODE)),--quick) $(if $(filter-out 0,$(STRICT)),--strict)
+	$(BIN)/python tools/build_book.py --out $(BOOK_OUT) --jobs $(JOBS) --started $(MAKE_STARTED) $(if $(filter quick,$(MODE)),--quick) $(if $(filter-out 0,$(STRICT)),--strict)
 
 # Each chapter page in headless Chromium: screenshot, figure, no error, Colab link.
 page-check: browser
