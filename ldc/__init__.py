@@ -4,9 +4,14 @@ Every public name is available as ``ldc.X`` (e.g. ``ldc.load_or_train``,
 ``ldc.Codec``, ``ldc.psnr``); each lives in a small module named for its job:
 
     modes       quick and full mode (LDC_QUICK)
+    backends    which entropy backend: tensorflow-compression where installed, else portable (LDC_ENTROPY)
     data        MNIST from TensorFlow Datasets, digits validated and kept in memory
     transforms  the analysis and synthesis transforms (convolutional and MLP)
-    entropy     the prior, the training-time rate and the range coder (owns tensorflow-compression)
+    entropy     the prior, the training-time rate and the range coder, on either backend
+    tables      the integer coding tables, computed by ldc and stored with each model
+    logistic    the noisy logistic prior in plain TensorFlow (the portable backend)
+    range_coding  constriction's range coder: one stream per file, or one string per digit
+    tfc_backend   tensorflow-compression's prior and coder (the only module importing it)
     model       the compression model and the rate-distortion Lagrangian
     training    training configuration, step, optimizer and loop
     cache       the on-disk model cache
@@ -23,16 +28,18 @@ TensorFlow only when something needs it.
 """
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
     "modes": ["QUICK_ENV", "quick_mode", "mode_name", "describe_mode"],
+    "backends": ["ENTROPY_ENV", "entropy_backend", "describe_backend"],
     "errors": ["LdcError", "InputError", "ContainerError", "ModelNotFoundError", "DataUnavailableError"],
     "data": ["Digits", "load_mnist", "training_batches", "as_digits"],
     "transforms": ["make_analysis_transform", "make_synthesis_transform", "make_mlp_analysis_transform",
                    "make_mlp_synthesis_transform", "make_transforms", "count_parameters"],
     "entropy": ["LogisticPrior", "CodingTables", "prior_tables", "pmf_tables", "RangeCoder"],
-    "model": ["CompressionModel", "lagrangian", "to_unit_images"],
+    "range_coding": ["StreamCoder"],
+    "model": ["CompressionModel", "lagrangian", "to_unit_images", "named_weights"],
     "training": ["TrainConfig", "TrainResult", "train", "evaluate", "make_train_step", "FusedAdam"],
     "trained": ["TrainedModel", "load_or_train", "find_model"],
     "codec": ["Codec", "Compressed", "model_fingerprint"],
@@ -42,7 +49,7 @@ _EXPORTS = {
     "plotting": ["curve", "digit_grid", "digit_rows", "prior_densities", "rd_curves", "training_history"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBMODULES = set(_EXPORTS) | {"cache", "cli", "experiments"}
+_SUBMODULES = set(_EXPORTS) | {"cache", "cli", "experiments", "tables", "logistic", "tfc_backend"}
 
 __all__ = sorted(_WHERE)
 

@@ -78,7 +78,6 @@ class DCTCodec:
         """Learn one probability table per frequency from training digits (uint8 (N, 28, 28)); return self."""
         symbols = self.quantize(digits).reshape(-1, self.block * self.block)
         pmfs, offsets = [], []
-        widths = []
         for column in symbols.T:
             low, high = np.quantile(column, [1e-4, 1 - 1e-4]).round().astype(np.int64)
             centre = int(np.median(column))
@@ -92,11 +91,7 @@ class DCTCodec:
             pmf = (counts + 0.1) / (counts.sum() + 0.1 * len(counts)) * (1.0 - escape)
             pmfs.append(pmf)
             offsets.append(low)
-            widths.append(len(pmf))
-        table = np.zeros((len(pmfs), max(widths)))
-        for row, pmf in zip(table, pmfs):
-            row[:len(pmf)] = pmf
-        self._coder = RangeCoder(pmf_tables(table, offsets), coding_rank=2)
+        self._coder = RangeCoder(pmf_tables(pmfs, offsets), coding_rank=2)
         return self
 
     def _fitted(self):

@@ -24,7 +24,7 @@ from ldc.container import atomic_write_bytes
 from ldc.errors import LdcError
 
 CACHE_ENV = "LDC_CACHE_DIR"
-ENTRY_FORMAT = 1
+ENTRY_FORMAT = 2  # 2: weights by name, ldc's integer tables (1: Keras weight order, TFC tables)
 _META_KEY = "__meta__"
 
 

@@ -152,10 +152,11 @@ def _compress(args, out):
 
     digits = read_digits(args.input)
     config = _config(args)
-    compressed, size = load_or_train(config).codec().write(args.output, digits)
-    print(f"wrote {len(digits)} digits to {args.output}: {size} bytes; strings average "
-          f"{compressed.bits.mean():.1f} bits per digit (information content {compressed.information_bits.mean():.1f})",
-          file=out)
+    codec = load_or_train(config).codec()
+    size = codec.write(args.output, digits)
+    information = codec.information_bits(codec.latents(digits)).mean()
+    print(f"wrote {len(digits)} digits to {args.output}: {size} bytes, {8 * size / len(digits):.1f} bits per digit "
+          f"(information content {information:.1f})", file=out)
 
 
 def _decompress(args, out):
@@ -164,7 +165,7 @@ def _decompress(args, out):
 
     container = read_container(args.input)
     codec = find_model(container.fingerprint, container.description).codec()
-    digits = codec.decompress(container.strings)
+    digits = codec.from_container(container)
     buffer = io.BytesIO()
     np.save(buffer, digits)
     atomic_write_bytes(args.output, buffer.getvalue())

@@ -1,11 +1,15 @@
 """The learned codec: digits to byte strings and back, and files of many digits (chapters 5 and 6).
 
 Compression runs the analysis transform, rounds the latents and range-codes
-them with the prior's tables: one string per digit. Decompression decodes
-the integers and runs the synthesis transform. As in tensorflow-compression
-and CompressAI, :meth:`Codec.compress` returns the strings together with
-what a reader wants to know about them (here each digit's information
-content), and :meth:`Codec.decompress` checks what it is given.
+them with the prior's integer tables. :meth:`Codec.compress` writes one
+string per digit with the backend's coder (what the TensorFlow tutorial
+shows); a file (:meth:`Codec.write`) codes all its digits in one stream with
+the portable coder, on every stack, so that it approaches the information
+content and decodes the same anywhere. Decompression decodes the integers
+and runs the synthesis transform. As in tensorflow-compression and
+CompressAI, :meth:`Codec.compress` returns the strings together with what a
+reader wants to know about them (here each digit's information content),
+and :meth:`Codec.decompress` checks what it is given.
 """
 import hashlib
 import json
@@ -14,26 +18,33 @@ from dataclasses import dataclass
 import numpy as np
 
 from ldc._tf import tf
-from ldc.container import FINGERPRINT_BYTES, read_container, write_container
+from ldc.container import FINGERPRINT_BYTES, Container, read_container, write_container
 from ldc.data import as_digits
 from ldc.entropy import RangeCoder
 from ldc.errors import ContainerError, InputError
 from ldc.metrics import mae, psnr, string_bits
-from ldc.model import to_unit_images
+from ldc.model import named_weights, to_unit_images
+from ldc.range_coding import StreamCoder
 from ldc.training import describe_model
 
 BATCH = 1000  # digits per forward pass
 
 
 def model_fingerprint(model, tables):
-    """Return 16 bytes identifying a trained model: SHA-256 of its architecture, weights and coding tables."""
+    """Return 16 bytes identifying a trained model: SHA-256 of its architecture, named weights and coding tables.
+
+    Weights are taken by name, in name order, so the same model has the same
+    fingerprint under Keras 2 and Keras 3.
+    """
     digest = hashlib.sha256()
     digest.update(json.dumps({"architecture": model.architecture, "latent_dims": model.latent_dims}).encode())
-    for weight in model.get_weights():
-        weight = np.ascontiguousarray(weight, dtype=np.float32)
-        digest.update(repr(weight.shape).encode())
+    weights = named_weights(model)
+    for name in sorted(weights):
+        weight = np.ascontiguousarray(weights[name], dtype=np.float32)
+        digest.update(f"{name}|{weight.shape}|".encode())
         digest.update(weight.tobytes())
-    for table in (tables.cdf, tables.cdf_offset):
+    for name, table in sorted(tables.arrays().items()):
+        digest.update(f"{name}|".encode())
         digest.update(np.ascontiguousarray(table, dtype=np.int32).tobytes())
     return digest.digest()[:FINGERPRINT_BYTES]
 
@@ -73,6 +84,7 @@ class Codec:
         self.description = dict(description or {"latent_dims": model.latent_dims, "architecture": model.architecture})
         self._coder = RangeCoder(tables)
         self._permissive_coder = None
+        self._stream = StreamCoder(tables)
         self._analysis = tf.function(lambda digits: model.analysis_transform(to_unit_images(digits)),
                                      reduce_retracing=True)
         self._synthesis = tf.function(
@@ -101,11 +113,15 @@ class Codec:
         parts = [self._synthesis(latents[i:i + BATCH]).numpy() for i in range(0, len(latents), BATCH)]
         return np.concatenate(parts).reshape(-1, 28, 28)
 
+    def information_bits(self, latents):
+        """Return each digit's information content in bits, float64 (N,), for float latents (N, latent_dims) (rounded here)."""
+        _, bits = self.model.prior(np.asarray(latents, dtype=np.float32), training=False)
+        return bits.numpy().astype(np.float64)
+
     def compress(self, digits):
         """Return :class:`Compressed` strings for uint8 digits (N, 28, 28[, 1]), with each digit's information content in bits."""
         latents = self.latents(digits)
-        _, bits = self.model.prior(latents, training=False)
-        return Compressed(self._coder.compress(latents), bits.numpy().astype(np.float64))
+        return Compressed(self._coder.compress(latents), self.information_bits(latents))
 
     def decompress(self, strings):
         """Return uint8 digits (N, 28, 28) from strings written by :meth:`compress` with this model.
@@ -159,22 +175,43 @@ class Codec:
                 raise InputError(f"strings[{i}]: expected bytes, got {type(s).__name__}")
         return [bytes(s) for s in strings]
 
-    def write(self, path, digits):
-        """Compress uint8 digits into a container file at ``path``; return ``(Compressed, file size in bytes)``."""
-        compressed = self.compress(digits)
-        size = write_container(path, compressed.strings, self.fingerprint, self.description)
-        return compressed, size
+    def to_container(self, digits):
+        """Return a :class:`~ldc.container.Container` of uint8 digits (N, 28, 28[, 1]): all of them in one stream."""
+        latents = self.latents(digits)
+        return Container(self.fingerprint, len(latents), self._stream.encode(np.round(latents)), self.description)
 
-    def read(self, path):
-        """Return the uint8 digits (N, 28, 28) stored in the container at ``path``.
+    def from_container(self, container):
+        """Return the uint8 digits (N, 28, 28) in a :class:`~ldc.container.Container` written with this model.
 
-        Raises ContainerError when the file is damaged or foreign, or was
-        written by another model (its fingerprint differs from this codec's).
+        Raises ContainerError when the container was written by another model
+        (its fingerprint differs from this codec's).
         """
-        container = read_container(path)
         if container.fingerprint != self.fingerprint:
-            raise ContainerError(f"{path} was written by model {container.fingerprint.hex()} "
+            raise ContainerError(f"the file was written by model {container.fingerprint.hex()} "
                                  f"({describe_model(container.description)}), not by this codec's model "
                                  f"{self.fingerprint.hex()}")
-        return self.decompress(container.strings)
+        return self.decode_latents(self.container_integers(container))
 
+    def container_integers(self, container):
+        """Return the integer latents int32 (N, latent_dims) coded in a container's stream (not checked for the model)."""
+        if container.count == 0:
+            return np.zeros((0, self.latent_dims), np.int32)
+        try:
+            return self._stream.decode(container.payload, container.count, (self.latent_dims,))
+        except InputError as err:
+            raise ContainerError(f"corrupted payload: {err}") from err
+
+    def write(self, path, digits):
+        """Compress uint8 digits into a container file at ``path`` (one stream); return the file's size in bytes."""
+        return write_container(path, self.to_container(digits))
+
+    def read(self, path):
+        """Return the uint8 digits (N, 28, 28) stored in the container file at ``path``.
+
+        Raises ContainerError when the file is damaged or foreign, or was
+        written by another model.
+        """
+        try:
+            return self.from_container(read_container(path))
+        except ContainerError as err:
+            raise ContainerError(f"{path}: {err}") from err

@@ -1,23 +1,26 @@
 """The file format for many compressed digits (chapter 5).
 
-A compressed digit is the range coder's byte string. A file wraps the strings
-of many digits with what a reader needs to trust them::
+A file codes all its digits in one range-coder stream (no length per digit,
+and the coder's ending paid once per file), wrapped with what a reader needs
+to trust it::
 
     offset  size        field
     0       8           magic  b"\\x89LDC\\r\\n\\x1a\\n"  (binary-safe, like PNG's)
-    8       1           format version (1)
+    8       1           format version (2)
     9       1           flags (0; reserved)
-    10      16          fingerprint of the model that wrote the strings
-    26      4           count N of strings, uint32 little-endian
+    10      16          fingerprint of the model that wrote the stream
+    26      4           count N of digits, uint32 little-endian
     30      2           length M of the model description, uint16
     32      M           model description: UTF-8 JSON (lmbda, latent size, ...), for error messages
-    32+M    2N          length of each string, uint16
-    ...     sum         the strings, back to back
+    32+M    4           length P of the payload in bytes, uint32
+    36+M    P           the payload: the range coder's stream of all N digits
     end-4   4           CRC-32 of everything before it, uint32
 
-:func:`unpack` checks every field before it trusts it, so a truncated,
+Version 1 (one string per digit, with a uint16 length each) is refused with a
+message that says so: its strings came from a coder that exists only on one
+stack. :func:`unpack` checks every field before it trusts it, so a truncated,
 corrupted or foreign file raises :class:`~ldc.errors.ContainerError` naming
-the problem; it never returns strings the writer did not write.
+the problem; it never returns a payload the writer did not write.
 """
 import json
 import os
@@ -30,43 +33,44 @@ from pathlib import Path
 from ldc.errors import ContainerError
 
 MAGIC = b"\x89LDC\r\n\x1a\n"
-VERSION = 1
+VERSION = 2
 FINGERPRINT_BYTES = 16
 _HEADER = struct.Struct("<8sBB16sIH")
+_PAYLOAD_LENGTH = struct.Struct("<I")
 _CRC = struct.Struct("<I")
-MAX_STRING_BYTES = 0xFFFF
 MAX_DESCRIPTION_BYTES = 0xFFFF
+MAX_PAYLOAD_BYTES = 0xFFFFFFFF
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_EMPTY_SIZE = _HEADER.size + _PAYLOAD_LENGTH.size + _CRC.size
 
 
 @dataclass(frozen=True)
 class Container:
-    """The contents of a container: the model ``fingerprint`` (16 bytes), its ``description`` (dict) and the ``strings``."""
+    """The contents of a container: the model ``fingerprint`` (16 bytes), the ``count`` of digits, their ``payload`` (the range coder's stream) and the model's ``description`` (dict)."""
 
     fingerprint: bytes
-    strings: list
+    count: int
+    payload: bytes
     description: dict = field(default_factory=dict)
 
 
-def pack(strings, fingerprint, description=None):
-    """Return the container bytes holding ``strings`` (a sequence of bytes) written by the model ``fingerprint``."""
+def pack(container):
+    """Return the bytes of a :class:`Container`."""
+    fingerprint, payload = container.fingerprint, bytes(container.payload)
     if not isinstance(fingerprint, bytes) or len(fingerprint) != FINGERPRINT_BYTES:
         raise ValueError(f"fingerprint: expected {FINGERPRINT_BYTES} bytes, got {fingerprint!r}")
-    strings = [bytes(s) for s in strings]
-    too_long = [i for i, s in enumerate(strings) if len(s) > MAX_STRING_BYTES]
-    if too_long:
-        raise ValueError(f"string {too_long[0]} is {len(strings[too_long[0]])} bytes; a container holds at most "
-                         f"{MAX_STRING_BYTES} bytes per string")
-    if len(strings) > 0xFFFFFFFF:
-        raise ValueError(f"{len(strings)} strings: a container holds at most {0xFFFFFFFF}")
-    info = json.dumps(description or {}, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    if isinstance(container.count, bool) or not isinstance(container.count, int) or not 0 <= container.count <= 0xFFFFFFFF:
+        raise ValueError(f"count={container.count!r}: expected 0..{0xFFFFFFFF}")
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"payload of {len(payload)} bytes: a container holds at most {MAX_PAYLOAD_BYTES}")
+    info = json.dumps(container.description or {}, sort_keys=True, separators=(",", ":")).encode("utf-8")
     if len(info) > MAX_DESCRIPTION_BYTES:
         raise ValueError(f"model description is {len(info)} bytes; at most {MAX_DESCRIPTION_BYTES}")
     body = b"".join([
-        _HEADER.pack(MAGIC, VERSION, 0, fingerprint, len(strings), len(info)),
+        _HEADER.pack(MAGIC, VERSION, 0, fingerprint, container.count, len(info)),
         info,
-        struct.pack(f"<{len(strings)}H", *(len(s) for s in strings)),
-        *strings,
+        _PAYLOAD_LENGTH.pack(len(payload)),
+        payload,
     ])
     return body + _CRC.pack(zlib.crc32(body))
 
@@ -84,24 +88,26 @@ def unpack(data):
     data = bytes(data)
     n = len(data)
     if n == 0:
-        raise ContainerError("empty file: an ldc container holds at least its 36-byte header and checksum")
+        raise ContainerError(f"empty file: an ldc container holds at least its {_EMPTY_SIZE}-byte header and checksum")
     if data[:len(MAGIC)] != MAGIC[:min(n, len(MAGIC))]:
         raise ContainerError(_foreign(data))
-    if n < _HEADER.size + _CRC.size:
-        raise ContainerError(f"truncated: {n} bytes, shorter than the {_HEADER.size + _CRC.size} bytes of an empty container")
+    if n < _HEADER.size:
+        raise ContainerError(f"truncated: {n} bytes, shorter than the {_EMPTY_SIZE} bytes of an empty container")
     _, version, flags, fingerprint, count, info_len = _HEADER.unpack_from(data)
+    if version == 1:
+        raise ContainerError("format version 1 (one string per digit, ldc 0.1) is no longer read: its strings "
+                             "came from tensorflow-compression's coder; compress the digits again with this ldc")
     if version != VERSION:
         raise ContainerError(f"format version {version} is not one this ldc reads ({VERSION}): "
                              "the file is corrupted or was written by a newer ldc")
     if flags != 0:
         raise ContainerError(f"corrupted: reserved flags byte is {flags}, expected 0")
-    lengths_at = _HEADER.size + info_len
-    payload_at = lengths_at + 2 * count
+    payload_at = _HEADER.size + info_len + _PAYLOAD_LENGTH.size
     if payload_at + _CRC.size > n:
-        raise ContainerError(f"truncated or corrupted: the header announces {count} strings and a "
-                             f"{info_len}-byte description, which need more than the file's {n} bytes")
-    lengths = struct.unpack_from(f"<{count}H", data, lengths_at)
-    expected = payload_at + sum(lengths) + _CRC.size
+        raise ContainerError(f"truncated or corrupted: the header announces a {info_len}-byte description, "
+                             f"which needs more than the file's {n} bytes")
+    (payload_len,) = _PAYLOAD_LENGTH.unpack_from(data, payload_at - _PAYLOAD_LENGTH.size)
+    expected = payload_at + payload_len + _CRC.size
     if expected != n:
         what = "truncated" if expected > n else "has trailing bytes"
         raise ContainerError(f"{what}: the header describes a {expected}-byte file, but it is {n} bytes")
@@ -109,21 +115,17 @@ def unpack(data):
     if zlib.crc32(data[:n - _CRC.size]) != stored_crc:
         raise ContainerError("corrupted: checksum mismatch (the bytes changed after the file was written)")
     try:
-        description = json.loads(data[_HEADER.size:lengths_at].decode("utf-8"))
+        description = json.loads(data[_HEADER.size:_HEADER.size + info_len].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as err:
         raise ContainerError(f"corrupted: unreadable model description ({err})") from err
     if not isinstance(description, dict):
         raise ContainerError("corrupted: the model description is not a JSON object")
-    strings, at = [], payload_at
-    for length in lengths:
-        strings.append(data[at:at + length])
-        at += length
-    return Container(fingerprint, strings, description)
+    return Container(fingerprint, count, data[payload_at:payload_at + payload_len], description)
 
 
-def write_container(path, strings, fingerprint, description=None):
-    """Write a container to ``path`` atomically (a partial file is never left under that name); return its size in bytes."""
-    data = pack(strings, fingerprint, description)
+def write_container(path, container):
+    """Write a :class:`Container` to ``path`` atomically (a partial file is never left under that name); return its size in bytes."""
+    data = pack(container)
     atomic_write_bytes(path, data)
     return len(data)
 

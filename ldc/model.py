@@ -1,4 +1,4 @@
-"""The compression model: analysis transform, prior and synthesis transform (chapters 2-4)."""
+"""The compression model: analysis transform, prior and synthesis transform, and its weights by name (chapters 2-4)."""
 from ldc._tf import tf
 from ldc.entropy import LogisticPrior
 from ldc.transforms import make_transforms
@@ -47,3 +47,40 @@ class CompressionModel(tf.keras.Model):
 def lagrangian(rate, distortion, lmbda):
     """Return the training loss ``mean(rate) + lmbda * mean(distortion)`` (bits per digit + lmbda x MAE)."""
     return tf.reduce_mean(rate) + lmbda * tf.reduce_mean(distortion)
+
+
+def weight_variables(model):
+    """Return a :class:`CompressionModel`'s variables by stable name, e.g. ``analysis_transform/conv_1/kernel``.
+
+    The names come from the model's structure (transform, layer, variable),
+    not from Keras's weight order or variable names, which differ between
+    Keras 2 and Keras 3, so weights saved on one load on the other.
+    """
+    variables = {}
+    for transform in (model.analysis_transform, model.synthesis_transform):
+        for layer in transform.layers:
+            for variable in layer.weights:
+                # Keras 2 names a kernel "conv_1/kernel:0", Keras 3 "kernel": keep the last part, without ":0".
+                short = variable.name.split("/")[-1].split(":")[0]
+                variables[f"{transform.name}/{layer.name}/{short}"] = variable
+    variables["prior/log_scales"] = model.prior.log_scales
+    return variables
+
+
+def named_weights(model):
+    """Return the model's weights as ``{stable name: ndarray}`` (see :func:`weight_variables`)."""
+    return {name: variable.numpy() for name, variable in weight_variables(model).items()}
+
+
+def set_named_weights(model, arrays):
+    """Assign weights stored by :func:`named_weights`; ValueError if a name is missing or extra, or a shape differs."""
+    targets = weight_variables(model)
+    if set(arrays) != set(targets):
+        missing, extra = sorted(set(targets) - set(arrays)), sorted(set(arrays) - set(targets))
+        raise ValueError(f"stored weights do not fit the model: missing {missing[:3]}, unexpected {extra[:3]}")
+    for name, variable in targets.items():
+        if tuple(arrays[name].shape) != tuple(variable.shape):
+            raise ValueError(f"stored weight {name} has shape {tuple(arrays[name].shape)}, "
+                             f"the model's {tuple(variable.shape)}")
+    for name, variable in targets.items():
+        variable.assign(arrays[name])

@@ -6,6 +6,9 @@ in minutes. Introduced in the book's introduction; every chapter prints
 :func:`describe_mode`.
 """
 import os
+import platform
+
+from ldc.backends import describe_backend, package_version
 
 QUICK_ENV = "LDC_QUICK"
 _TRUE = ("1", "true", "yes", "on")
@@ -28,8 +31,11 @@ def mode_name(quick=None):
 
 
 def describe_mode(quick=None):
-    """Return one sentence saying which mode produced the outputs that follow."""
+    """Return what produced the outputs that follow: the mode, and the stack (Python, TensorFlow, entropy backend)."""
     if mode_name(quick) == "quick":
-        return ("Quick mode (LDC_QUICK=1): a small training budget and a subset of the digits.\n"
+        mode = ("Quick mode (LDC_QUICK=1): a small training budget and a subset of the digits.\n"
                 "Every cell runs, but the numbers are rough (unset it for the real run).")
-    return "Full mode: the real experiment (LDC_QUICK=1 runs it on a small budget)."
+    else:
+        mode = "Full mode: the real experiment (LDC_QUICK=1 runs it on a small budget)."
+    return (f"{mode}\nPython {platform.python_version()}, TensorFlow {package_version('tensorflow')}, "
+            f"entropy backend: {describe_backend()}")

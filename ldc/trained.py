@@ -7,17 +7,20 @@ corrupt or partial entry is reported, deleted and rebuilt, never loaded.
 """
 from __future__ import annotations
 
+import importlib.metadata
+import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from ldc import cache
 from ldc._tf import tf
+from ldc.backends import entropy_backend
 from ldc.codec import Codec, model_fingerprint
 from ldc.entropy import CodingTables, prior_tables
 from ldc.errors import ModelNotFoundError
-from ldc.model import CompressionModel
+from ldc.model import CompressionModel, named_weights, set_named_weights
 from ldc.training import TrainConfig, _log, describe_model, train
 
 
@@ -39,6 +42,7 @@ class TrainedModel:
     steps: int
     cache: str
     path: Optional[Path] = None
+    trained_with: dict = field(default_factory=dict)  # python, tensorflow, keras, entropy backend
 
     @property
     def fingerprint(self):
@@ -55,11 +59,13 @@ class TrainedModel:
         return Codec(self.model, self.tables, description=self.config.to_dict())
 
 
+_WEIGHTS = "weights/"
+_TABLES = "tables/"
+
+
 def _arrays_and_meta(trained):
-    weights = trained.model.get_weights()
-    arrays = {f"w{i:03d}": w for i, w in enumerate(weights)}
-    arrays["cdf"] = trained.tables.cdf
-    arrays["cdf_offset"] = trained.tables.cdf_offset
+    arrays = {_WEIGHTS + name: value for name, value in named_weights(trained.model).items()}
+    arrays.update({_TABLES + name: value for name, value in trained.tables.arrays().items()})
     meta = {
         "config": trained.config.to_dict(),
         "fingerprint": trained.fingerprint.hex(),
@@ -67,27 +73,33 @@ def _arrays_and_meta(trained):
         "train_seconds": trained.train_seconds,
         "step_seconds": trained.step_seconds,
         "steps": trained.steps,
-        "tensorflow": tf.__version__,
+        "trained_with": trained.trained_with,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     return arrays, meta
+
+
+def _stack():
+    """What trained a model here: Python, TensorFlow, Keras and the entropy backend."""
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": importlib.metadata.version("keras"), "entropy": entropy_backend()}
 
 
 def _restore(path, arrays, meta):
     try:
         config = TrainConfig.from_dict(meta["config"])
         model = CompressionModel(config.latent_dims, config.architecture)
-        expected = [w.shape for w in model.get_weights()]
-        weights = [arrays[f"w{i:03d}"] for i in range(len(expected))]
-        if len(arrays) != len(expected) + 2 or [w.shape for w in weights] != expected:
-            raise ValueError("stored weights do not fit the model's architecture")
-        model.set_weights(weights)
-        tables = CodingTables(arrays["cdf"], arrays["cdf_offset"])
+        set_named_weights(model, {name[len(_WEIGHTS):]: value for name, value in arrays.items()
+                                  if name.startswith(_WEIGHTS)})
+        tables = CodingTables.from_arrays({name[len(_TABLES):]: value for name, value in arrays.items()
+                                           if name.startswith(_TABLES)})
+        if tables.channels != config.latent_dims:
+            raise ValueError(f"{tables.channels} coding tables for {config.latent_dims} latents")
         fingerprint = model_fingerprint(model, tables)
         if fingerprint.hex() != meta["fingerprint"]:
             raise ValueError("restored weights do not reproduce the stored fingerprint")
         return TrainedModel(config, model, tables, meta["history"], meta["train_seconds"], meta["step_seconds"],
-                            meta["steps"], "hit", path)
+                            meta["steps"], "hit", path, meta.get("trained_with", {}))
     except (KeyError, ValueError, TypeError) as err:
         raise cache.CorruptEntryError(f"{path}: {err}") from err
 
@@ -116,20 +128,27 @@ def load_or_train(config, use_cache=True, verbose=True, log=None):
         except cache.CorruptEntryError as err:
             log(f"model cache: {err}; removing it and training again")
             cache.remove_entry(path)
-    result = train(config, verbose=verbose, log=log)
-    trained = TrainedModel(config, result.model, prior_tables(result.model.prior), result.history,
-                           result.train_seconds, result.step_seconds, result.steps,
-                           "miss" if use_cache else "off", path)
+    trained = _trained(config, train(config, verbose=verbose, log=log), "miss" if use_cache else "off", path)
     if use_cache:
-        try:
-            cache.save_entry(path, *_arrays_and_meta(trained))
-        except OSError as err:  # an unwritable cache must not throw away a finished training
-            log(f"model cache: could not store the model in {path} ({err}); it is used, not cached")
-            trained.cache, trained.path = "off", None
-        else:
-            if verbose:
-                log(f"model cache: stored {config.describe()} in {path.parent}")
+        _store(trained, verbose, log)
     return trained
+
+
+def _trained(config, result, how, path):
+    return TrainedModel(config, result.model, prior_tables(result.model.prior), result.history,
+                        result.train_seconds, result.step_seconds, result.steps, how, path, _stack())
+
+
+def _store(trained, verbose, log):
+    """Store a freshly trained model in the cache; an unwritable cache must not throw the training away."""
+    try:
+        cache.save_entry(trained.path, *_arrays_and_meta(trained))
+    except OSError as err:
+        log(f"model cache: could not store the model in {trained.path} ({err}); it is used, not cached")
+        trained.cache, trained.path = "off", None
+    else:
+        if verbose:
+            log(f"model cache: stored {trained.config.describe()} in {trained.path.parent}")
 
 
 def find_model(fingerprint, description=None):

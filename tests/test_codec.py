@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import ldc
+from ldc.model import set_named_weights
 
 
 def test_decompress_of_compress_is_the_decoder_on_rounded_latents(small_codec, digits):
@@ -31,15 +32,36 @@ def test_fingerprint_identifies_weights_and_tables(small_codec):
     model, tables = small_codec.model, small_codec.tables
     assert len(small_codec.fingerprint) == 16
     assert ldc.model_fingerprint(model, tables) == small_codec.fingerprint
-    other_tables = ldc.CodingTables(tables.cdf.copy(), tables.cdf_offset + 1)
+    other_tables = ldc.CodingTables(tables.counts, tables.offsets + 1, tables.sizes)
     assert ldc.model_fingerprint(model, other_tables) != small_codec.fingerprint
     clone = ldc.CompressionModel(latent_dims=model.latent_dims)
-    clone.set_weights(model.get_weights())
+    weights = ldc.named_weights(model)
+    # Assigned by name in any order (Keras 2 and 3 order weights differently): the same model.
+    set_named_weights(clone, dict(reversed(list(weights.items()))))
     assert ldc.model_fingerprint(clone, tables) == small_codec.fingerprint
-    weights = model.get_weights()
-    weights[3] = weights[3] + np.float32(1e-6)
-    clone.set_weights(weights)
+    weights["synthesis_transform/fc_1/bias"] = weights["synthesis_transform/fc_1/bias"] + np.float32(1e-6)
+    set_named_weights(clone, weights)
     assert ldc.model_fingerprint(clone, tables) != small_codec.fingerprint
+
+
+def test_weights_by_name_refuse_a_missing_or_misshapen_weight(small_codec):
+    weights = ldc.named_weights(small_codec.model)
+    assert "prior/log_scales" in weights and "analysis_transform/conv_1/kernel" in weights
+    clone = ldc.CompressionModel(latent_dims=8)
+    with pytest.raises(ValueError, match="missing"):
+        set_named_weights(clone, {k: v for k, v in weights.items() if k != "prior/log_scales"})
+    with pytest.raises(ValueError, match="shape"):
+        set_named_weights(clone, {**weights, "prior/log_scales": np.zeros(9, np.float32)})
+
+
+def test_a_file_is_one_stream_that_approaches_the_information_content(small_codec, digits):
+    container = small_codec.to_container(digits)
+    information = small_codec.compress(digits).information_bits.sum()
+    # The portable coder, one stream: a word or two of ending for the whole file, and the
+    # integer tables' rounding (a fraction of a percent).
+    assert 8 * len(container.payload) <= 1.01 * information + 64
+    np.testing.assert_array_equal(small_codec.from_container(container),
+                                  small_codec.decompress(small_codec.compress(digits).strings))
 
 
 def test_random_bits_decode_into_images(small_codec):

@@ -13,36 +13,43 @@ from ldc.container import MAGIC
 FINGERPRINT = bytes(range(16))
 
 
-def test_round_trip_keeps_strings_fingerprint_and_description():
-    strings = [b"", b"\x00", bytes(range(256)), b"\xff" * 70]
-    data = ldc.pack(strings, FINGERPRINT, {"lmbda": 2000.0, "latent_dims": 50})
-    container = ldc.unpack(data)
-    assert container.strings == strings
-    assert container.fingerprint == FINGERPRINT
-    assert container.description == {"lmbda": 2000.0, "latent_dims": 50}
+def _container(payload=b"\x01\x02\x03\x04", count=3, description=None):
+    return ldc.Container(FINGERPRINT, count, payload, description if description is not None else {"lmbda": 2000.0})
+
+
+def test_round_trip_keeps_fingerprint_count_payload_and_description():
+    container = _container(bytes(range(256)) * 3, 40, {"lmbda": 2000.0, "latent_dims": 50})
+    assert ldc.unpack(ldc.pack(container)) == container
 
 
 def test_empty_container_round_trips():
-    assert ldc.unpack(ldc.pack([], FINGERPRINT)).strings == []
+    empty = _container(b"", 0, {})
+    assert ldc.unpack(ldc.pack(empty)) == empty
 
 
 def test_layout_is_the_documented_one():
-    data = ldc.pack([b"ab", b"c"], FINGERPRINT, {})
-    assert data[:8] == MAGIC and data[8] == 1 and data[9] == 0
+    data = ldc.pack(_container(b"abcd", 2, {}))
+    assert data[:8] == MAGIC and data[8] == 2 and data[9] == 0
     assert data[10:26] == FINGERPRINT
     assert struct.unpack("<IH", data[26:32]) == (2, 2)  # count, description length ("{}")
     assert data[32:34] == b"{}"
-    assert struct.unpack("<2H", data[34:38]) == (2, 1)
-    assert data[38:41] == b"abc"
-    assert struct.unpack("<I", data[41:]) == (zlib.crc32(data[:41]),)
+    assert struct.unpack("<I", data[34:38]) == (4,)  # payload length
+    assert data[38:42] == b"abcd"
+    assert struct.unpack("<I", data[42:]) == (zlib.crc32(data[:42]),)
 
 
 def test_file_round_trip_is_atomic(tmp_path):
     path = tmp_path / "digits.ldc"
-    size = ldc.write_container(path, [b"xyz"], FINGERPRINT)
+    size = ldc.write_container(path, _container(b"xyz!", 1))
     assert path.stat().st_size == size
-    assert ldc.read_container(path).strings == [b"xyz"]
+    assert ldc.read_container(path).payload == b"xyz!"
     assert [p.name for p in tmp_path.iterdir()] == ["digits.ldc"]  # no temporary file left behind
+
+
+def test_version_1_files_are_refused_with_a_message_that_says_why(real_container):
+    version_1 = real_container[:8] + b"\x01" + real_container[9:]
+    with pytest.raises(ldc.ContainerError, match="format version 1 .* no longer read"):
+        ldc.unpack(version_1)
 
 
 @pytest.mark.parametrize("mutate, message", [
@@ -56,7 +63,8 @@ def test_file_round_trip_is_atomic(tmp_path):
     (lambda d: d[:8] + b"\x07" + d[9:], "format version 7"),
     (lambda d: d[:9] + b"\x01" + d[10:], "flags"),
     (lambda d: d[:-5] + bytes([d[-5] ^ 0x10]) + d[-4:], "checksum mismatch"),
-    (lambda d: d[:26] + struct.pack("<I", 10 ** 6) + d[30:], "announces 1000000 strings"),
+    (lambda d: d[:26] + struct.pack("<I", 10 ** 6) + d[30:], "checksum mismatch"),
+    (lambda d: d[:30] + struct.pack("<H", 60000) + d[32:], "announces a 60000-byte description"),
 ])
 def test_each_kind_of_damage_gets_its_own_message(real_container, mutate, message):
     with pytest.raises(ldc.ContainerError, match=message):
@@ -65,9 +73,11 @@ def test_each_kind_of_damage_gets_its_own_message(real_container, mutate, messag
 
 def test_pack_rejects_what_it_cannot_store():
     with pytest.raises(ValueError, match="16 bytes"):
-        ldc.pack([b"a"], b"short")
-    with pytest.raises(ValueError, match="at most 65535 bytes"):
-        ldc.pack([b"a" * 70_000], FINGERPRINT)
+        ldc.pack(ldc.Container(b"short", 1, b""))
+    with pytest.raises(ValueError, match="count"):
+        ldc.pack(ldc.Container(FINGERPRINT, -1, b""))
+    with pytest.raises(ValueError, match="at most 65535"):
+        ldc.pack(_container(description={"x": "y" * 70_000}))
 
 
 def _corrupt(data, kind, position, value, length):
@@ -90,7 +100,7 @@ def _corrupt(data, kind, position, value, length):
         out = data[:position] + chunk + data[position + length:]
         return out if out != data else data[:position] + bytes([(data[position] + 1) % 256]) + data[position + 1:]
     if kind == "splice_header":  # a well-formed header from another file in front of this body
-        other = ldc.pack([b"\x01" * (length % 7 + 1)] * (value % 5), bytes([value % 256]) * 16)
+        other = ldc.pack(ldc.Container(bytes([value % 256]) * 16, value % 5, b"\x01" * (length % 7 + 1)))
         return other[:32 + position % 8] + data[32 + position % 8:]
     raise AssertionError(kind)
 
@@ -101,7 +111,7 @@ corruptions = st.tuples(
 
 
 @pytest.mark.timeout(300)
-def test_reader_rejects_thousands_of_random_corruptions(real_container, small_codec):
+def test_reader_rejects_thousands_of_random_corruptions(real_container, file_codec):
     """Every corrupted container is refused with ContainerError: never a crash, a hang or other digits."""
     tried = []
     started = time.perf_counter()
@@ -115,8 +125,7 @@ def test_reader_rejects_thousands_of_random_corruptions(real_container, small_co
             return
         tried.append(corruption[0])
         with pytest.raises(ldc.ContainerError):
-            container = ldc.unpack(damaged)
-            small_codec.decompress(container.strings)  # only reached if unpack wrongly accepted the damage
+            file_codec.from_container(ldc.unpack(damaged))  # decoding is reached only if unpack wrongly accepted it
 
     check()
     elapsed = time.perf_counter() - started
@@ -126,15 +135,17 @@ def test_reader_rejects_thousands_of_random_corruptions(real_container, small_co
     assert len(kinds) == 8
 
 
-def test_codec_refuses_a_container_from_another_model(tmp_path, small_codec, digits):
+def test_codec_refuses_a_container_from_another_model(tmp_path, file_codec, digits):
     path = tmp_path / "other.ldc"
-    ldc.write_container(path, small_codec.compress(digits[:3]).strings, b"\x00" * 16, {"lmbda": 9.0})
+    container = file_codec.to_container(digits[:3])
+    ldc.write_container(path, ldc.Container(b"\x00" * 16, 3, container.payload, {"lmbda": 9.0}))
     with pytest.raises(ldc.ContainerError, match="written by model 00000000"):
-        small_codec.read(path)
+        file_codec.read(path)
 
 
-def test_codec_reads_its_own_file(tmp_path, small_codec, digits):
+def test_codec_reads_its_own_file(tmp_path, file_codec, digits):
     path = tmp_path / "mine.ldc"
-    compressed, size = small_codec.write(path, digits[:10])
+    size = file_codec.write(path, digits[:10])
     assert size == path.stat().st_size
-    np.testing.assert_array_equal(small_codec.read(path), small_codec.decompress(compressed.strings))
+    np.testing.assert_array_equal(file_codec.read(path), file_codec.decode_latents(
+        np.round(file_codec.latents(digits[:10]))))

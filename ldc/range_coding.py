@@ -1,0 +1,231 @@
+"""Range coding with constriction over ldc's integer tables: one stream for a file, or one string per item (chapter 5).
+
+constriction (Bamler's Rust library of entropy coders) does the coding; this
+module decides the order of the symbols and codes the values a table does not
+cover. A value outside its channel's table is written as the table's escape
+symbol, and after the symbols come, in the same order, its side (1 bit), its
+distance from the table's edge as an Elias-gamma code (bit length, then the
+bits) from constriction's uniform models. So every int32 value codes
+losslessly (every integer within ±2**24), and typical values pay nothing for the possibility.
+
+constriction writes whole 32-bit words, which this module turns into
+little-endian bytes. In one stream that costs at most a word or two per
+file; for one string per digit it costs that much per digit. Its decoder
+reads bits past the end of its input as zeros, and so does this module for a
+partial last word: any bytes decode to something. It cannot tell a damaged
+stream from a good one, so files carry a checksum. This module needs only
+numpy and constriction.
+"""
+import numpy as np
+
+from ldc.errors import InputError
+
+# The integers either coder takes: float32 (latents, and tensorflow-compression's coder) holds every
+# integer only up to 2**24, and TFC's coder crashes on values near 2**31.
+LIMIT = 2 ** 24
+_LENGTH_BITS = 32  # an escaped distance from a table's edge has 1..32 bits (values within LIMIT, offsets within 2**30)
+_CHUNK_BITS = 16  # raw bits per uniform symbol
+
+
+def _constriction():
+    try:
+        import constriction
+    except ImportError as err:  # a clear line instead of a bare ModuleNotFoundError
+        raise ImportError("ldc's range coder needs constriction (pip install constriction==0.5.0)") from err
+    return constriction
+
+
+class _Models:
+    """constriction's categorical models for a set of tables, built once (they quantize the float32 counts)."""
+
+    def __init__(self, tables):
+        c = _constriction()
+        probabilities = tables.probabilities()
+        self.tables = tables
+        self.channels = [c.stream.model.Categorical(probabilities[i, :tables.sizes[i]], perfect=False)
+                         for i in range(tables.channels)]
+        self.bit = c.stream.model.Uniform(2)
+        self.length = c.stream.model.Uniform(_LENGTH_BITS)
+        self.chunks = {bits: c.stream.model.Uniform(1 << bits) for bits in range(1, _CHUNK_BITS + 1)}
+
+
+def _encode_escape(encoder, models, value, channel):
+    low = int(models.tables.offsets[channel])
+    high = low + int(models.tables.sizes[channel]) - 2
+    above = value > high
+    gamma = (value - high) if above else (low - value)  # >= 1
+    length = gamma.bit_length()
+    encoder.encode(int(above), models.bit)
+    encoder.encode(length - 1, models.length)
+    remaining = length - 1
+    while remaining > 0:
+        bits = min(remaining, _CHUNK_BITS)
+        remaining -= bits
+        encoder.encode((gamma >> remaining) & ((1 << bits) - 1), models.chunks[bits])
+
+
+def _decode_escape(decoder, models, channel):
+    low = int(models.tables.offsets[channel])
+    high = low + int(models.tables.sizes[channel]) - 2
+    above = int(decoder.decode(models.bit))
+    length = int(decoder.decode(models.length)) + 1
+    gamma, remaining = 1, length - 1
+    while remaining > 0:
+        bits = min(remaining, _CHUNK_BITS)
+        remaining -= bits
+        gamma = (gamma << bits) | int(decoder.decode(models.chunks[bits]))
+    return high + gamma if above else low - gamma
+
+
+def check_values(values, tables, rank):
+    values = np.asarray(values)
+    if values.ndim != rank + 1 or values.shape[-1] != tables.channels:
+        raise InputError(f"values {values.shape}: expected {rank + 1} axes ending in {tables.channels} channels")
+    if not (np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.floating)):
+        raise InputError(f"values: expected integers (or floats to round), got dtype {values.dtype}")
+    if np.issubdtype(values.dtype, np.floating):
+        if not np.all(np.isfinite(values)):
+            raise InputError("values: NaN or infinite values cannot be range-coded")
+        values = np.round(values)
+    if values.size and np.max(np.abs(values)) > LIMIT:
+        raise InputError(f"values: integers beyond ±{LIMIT:,} (2**24) cannot be range-coded; the largest is "
+                         f"{np.max(np.abs(values)):.6g}")
+    return values.astype(np.int64)
+
+
+def _check_decoded(values):
+    if values.size and np.max(np.abs(values)) > LIMIT:
+        raise InputError(f"the bytes decode to values beyond ±{LIMIT:,}: they are corrupted, or were not "
+                         "written with these tables")
+    return values.astype(np.int32)
+
+
+def _to_bytes(words):
+    return np.asarray(words, dtype="<u4").tobytes()
+
+
+def _to_words(data):
+    # constriction's decoder reads missing words as zeros; a partial last word is read the same way.
+    data = bytes(data) + bytes(-len(data) % 4)
+    return np.frombuffer(data, dtype="<u4").astype(np.uint32)
+
+
+def check_item_shape(item_shape, tables, rank):
+    item_shape = tuple(int(n) for n in item_shape)
+    if len(item_shape) != rank or item_shape[-1] != tables.channels or min(item_shape) < 1:
+        raise ValueError(f"item_shape={item_shape}: expected {rank} positive sizes ending in {tables.channels}")
+    return item_shape
+
+
+class StreamCoder:
+    """Codes the integers of many items in one stream: what a file of digits holds.
+
+    Symbols go channel by channel (every item's value of channel 0, then of
+    channel 1, ...), so each channel's model codes one long run; the escaped
+    values follow, in the same order.
+
+    Args:
+      tables: the :class:`~ldc.tables.CodingTables`, one per channel.
+      coding_rank: 1 for (N, channels) latents, 2 for (N, blocks, channels).
+    """
+
+    def __init__(self, tables, coding_rank=1):
+        if coding_rank < 1:
+            raise ValueError(f"coding_rank={coding_rank}: expected 1 or more")
+        self.tables = tables
+        self.coding_rank = coding_rank
+        self._models = _Models(tables)
+
+    def encode(self, values):
+        """Return one ``bytes`` holding every integer of ``values`` (N, ..., channels); floats are rounded first."""
+        values = check_values(values, self.tables, self.coding_rank)
+        columns = values.reshape(-1, self.tables.channels)
+        symbols = self.tables.symbols(columns)
+        escaped = symbols == self.tables.sizes - 1
+        encoder = _constriction().stream.queue.RangeEncoder()
+        for c, model in enumerate(self._models.channels):
+            encoder.encode(np.ascontiguousarray(symbols[:, c]), model)
+        for c in range(self.tables.channels):
+            for value in columns[escaped[:, c], c]:
+                _encode_escape(encoder, self._models, int(value), c)
+        return _to_bytes(encoder.get_compressed())
+
+    def decode(self, data, count, item_shape):
+        """Return int32 (count, *item_shape) decoded from ``data``; ``item_shape`` ends in the channel count.
+
+        Any bytes decode to some integers: the stream has no check of its own
+        (a file's checksum guards it).
+        """
+        item_shape = check_item_shape(item_shape, self.tables, self.coding_rank)
+        rows = int(count) * int(np.prod(item_shape[:-1]))
+        decoder = _constriction().stream.queue.RangeDecoder(_to_words(data))
+        columns = np.empty((rows, self.tables.channels), dtype=np.int64)
+        for c, model in enumerate(self._models.channels):
+            columns[:, c] = decoder.decode(model, rows)
+        escaped = columns == self.tables.sizes - 1
+        values = columns + self.tables.offsets
+        for c in range(self.tables.channels):
+            for row in np.flatnonzero(escaped[:, c]):
+                values[row, c] = _decode_escape(decoder, self._models, c)
+        return _check_decoded(values).reshape((int(count),) + item_shape)
+
+
+class StringCoder:
+    """Codes each item's integers into its own string (constriction): the portable backend's per-digit strings.
+
+    Each string holds one item's symbols, then its escaped values. It is a
+    whole number of 32-bit words, so a short message pays up to two words
+    for ending the stream.
+    """
+
+    def __init__(self, tables, coding_rank=1):
+        if coding_rank < 1:
+            raise ValueError(f"coding_rank={coding_rank}: expected 1 or more")
+        self.tables = tables
+        self.coding_rank = coding_rank
+        self._models = _Models(tables)
+        self._family = _constriction().stream.model.Categorical(perfect=False)
+        self._probabilities = {}  # item shape -> (positions, width) float32: each position's table
+
+    def _position_tables(self, item_shape):
+        if item_shape not in self._probabilities:
+            positions = int(np.prod(item_shape[:-1]))
+            self._probabilities[item_shape] = np.ascontiguousarray(
+                np.tile(self.tables.probabilities(), (positions, 1)))
+        return self._probabilities[item_shape]
+
+    def compress(self, values):
+        """Return one ``bytes`` per item of ``values`` (N, ..., channels); floats are rounded first."""
+        values = check_values(values, self.tables, self.coding_rank)
+        item_shape = values.shape[1:]
+        probabilities = self._position_tables(item_shape)
+        flat = values.reshape(len(values), -1, self.tables.channels)
+        symbols = self.tables.symbols(flat)
+        escape = self.tables.sizes - 1
+        strings = []
+        queue = _constriction().stream.queue
+        for item, item_symbols in zip(flat, symbols):
+            encoder = queue.RangeEncoder()
+            encoder.encode(np.ascontiguousarray(item_symbols.reshape(-1)), self._family, probabilities)
+            for position, c in zip(*np.nonzero(item_symbols == escape)):
+                _encode_escape(encoder, self._models, int(item[position, c]), int(c))
+            strings.append(_to_bytes(encoder.get_compressed()))
+        return strings
+
+    def decompress(self, strings, item_shape):
+        """Return int32 (N, *item_shape) decoded from one string per item; any whole words decode to something."""
+        item_shape = check_item_shape(item_shape, self.tables, self.coding_rank)
+        probabilities = self._position_tables(item_shape)
+        escape = self.tables.sizes - 1
+        queue = _constriction().stream.queue
+        items = []
+        for string in strings:
+            decoder = queue.RangeDecoder(_to_words(string))
+            symbols = decoder.decode(self._family, probabilities).astype(np.int64).reshape(-1, self.tables.channels)
+            values = symbols + self.tables.offsets
+            for position, c in zip(*np.nonzero(symbols == escape)):
+                values[position, c] = _decode_escape(decoder, self._models, int(c))
+            items.append(values)
+        if not items:
+            return np.zeros((0,) + item_shape, dtype=np.int32)
+        return _check_decoded(np.stack(items)).reshape((len(items),) + item_shape)
