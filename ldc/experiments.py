@@ -14,6 +14,7 @@ it is made.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -82,8 +83,11 @@ def prepare(configs, jobs=1, log=None):
 
     Prints one line per model (found, or trained and in how many seconds).
     ``jobs`` > 1 trains that many models at once, one process each with
-    TensorFlow's thread pools sized to share the cores. Each model is stored as
-    soon as it is trained, so an interrupted run keeps the models it finished.
+    TensorFlow's thread pools sized to share the cores. A missing model that
+    is a longer missing run's first epochs (chapter 4's 5-epoch models) is
+    stored as that run passes it, instead of being trained again. Each model
+    is stored as soon as it is trained, so an interrupted run keeps the
+    models it finished.
     """
     from ldc import cache
 
@@ -101,18 +105,39 @@ def prepare(configs, jobs=1, log=None):
             cache.remove_entry(path)
             missing.append(config)
     found = len(configs) - len(missing)
+    runs = _runs(missing)
     log(f"models: {len(configs)} needed, {found} in the cache at {cache.models_dir()}, {len(missing)} to train"
-        + (f" ({min(jobs, len(missing))} at a time)" if len(missing) > 1 else ""))
-    for done, (config, seconds) in enumerate(_train_all(missing, jobs), start=1):
-        log(f"[{done}/{len(missing)}] trained {config.describe()} in {seconds:.0f} s")
+        + (f" ({min(jobs, len(runs))} at a time)" if len(runs) > 1 else ""))
+    done = 0
+    for config, snapshots, seconds in _train_all(runs, jobs):
+        for snapshot, snapshot_seconds in zip(snapshots, seconds[1:]):
+            done += 1
+            log(f"[{done}/{len(missing)}] trained {snapshot.describe()}: its first {snapshot.epochs} epochs, "
+                f"stored after {snapshot_seconds:.0f} s of the next model's run")
+        done += 1
+        log(f"[{done}/{len(missing)}] trained {config.describe()} in {seconds[0]:.0f} s")
     return Prepared(found, len(missing), time.perf_counter() - started)
 
 
-def _train_all(configs, jobs):
-    """Yield ``(config, train_seconds)`` as each model is trained and cached."""
-    if jobs <= 1 or len(configs) <= 1:
-        for config in configs:
-            yield config, _train_and_store(config.to_dict())
+def _runs(missing):
+    """Group missing configurations into runs: ``(config, [shorter configurations it passes through])``."""
+    longest_first = sorted(missing, key=lambda config: config.epochs, reverse=True)
+    runs = {}
+    for config in longest_first:
+        carrier = next((run for run in runs if run.epochs > config.epochs
+                        and dataclasses.replace(config, epochs=run.epochs) == run), None)
+        if carrier is None:
+            runs[config] = []
+        else:
+            runs[carrier].append(config)
+    return sorted(runs.items(), key=lambda item: _expected_work(item[0]), reverse=True)
+
+
+def _train_all(runs, jobs):
+    """Yield ``(config, snapshots, [train seconds of config, then of each snapshot])`` as each run finishes."""
+    if jobs <= 1 or len(runs) <= 1:
+        for config, snapshots in runs:
+            yield config, snapshots, _train_and_store(config.to_dict(), [s.to_dict() for s in snapshots])
         return
     threads = max(1, (os.cpu_count() or 1) // jobs)
     # Workers inherit these before they import TensorFlow, which reads them when it starts.
@@ -121,9 +146,11 @@ def _train_all(configs, jobs):
     os.environ.update(env)
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_train_and_store, config.to_dict()): config for config in configs}
+            futures = {pool.submit(_train_and_store, config.to_dict(), [s.to_dict() for s in snapshots]):
+                       (config, snapshots) for config, snapshots in runs}
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                config, snapshots = futures[future]
+                yield config, snapshots, future.result()
     finally:
         for name, value in saved.items():
             if value is None:
@@ -132,8 +159,14 @@ def _train_all(configs, jobs):
                 os.environ[name] = value
 
 
-def _train_and_store(config_dict):
-    """Train one configuration into the cache (in a worker process when training in parallel); return its seconds."""
+def _train_and_store(config_dict, snapshot_dicts):
+    """Train one configuration (and its snapshots) into the cache, in a worker process when training in parallel.
+
+    Returns the train seconds of the configuration, then of each snapshot (its epochs in that run).
+    """
     from ldc.trained import load_or_train
 
-    return load_or_train(TrainConfig.from_dict(config_dict), verbose=False).train_seconds
+    snapshots = [TrainConfig.from_dict(d) for d in snapshot_dicts]
+    trained = load_or_train(TrainConfig.from_dict(config_dict), verbose=False, snapshots=snapshots)
+    return [trained.train_seconds] + [sum(record["seconds"] for record in trained.history[:s.epochs])
+                                      for s in snapshots]

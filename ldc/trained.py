@@ -7,6 +7,7 @@ corrupt or partial entry is reported, deleted and rebuilt, never loaded.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import platform
 import time
@@ -104,7 +105,7 @@ def _restore(path, arrays, meta):
         raise cache.CorruptEntryError(f"{path}: {err}") from err
 
 
-def load_or_train(config, use_cache=True, verbose=True, log=None):
+def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
     """Return the :class:`TrainedModel` for ``config`` (a :class:`~ldc.training.TrainConfig`), from the cache or trained now.
 
     Args:
@@ -112,8 +113,17 @@ def load_or_train(config, use_cache=True, verbose=True, log=None):
       use_cache: False trains without reading or writing the cache.
       verbose: print progress (cache hits, epochs) to stderr or ``log``.
       log: a function taking one message string, instead of printing.
+      snapshots: configurations equal to ``config`` but for fewer epochs. If
+        ``config`` is trained now, each is stored in the cache as the run
+        passes its last epoch: training is seeded, its learning rate constant
+        and its data order fixed by the seed, so the first k epochs of a longer
+        run are the k-epoch model. ``make book`` uses this for chapter 4's
+        5-epoch models.
     """
     log = log or _log
+    for snapshot in snapshots:
+        if snapshot.epochs >= config.epochs or dataclasses.replace(snapshot, epochs=config.epochs) != config:
+            raise ValueError(f"snapshot {snapshot.describe()} is not {config.describe()} with fewer epochs")
     path = cache.entry_path(config.cache_key()) if use_cache else None
     if use_cache:
         try:
@@ -128,9 +138,17 @@ def load_or_train(config, use_cache=True, verbose=True, log=None):
         except cache.CorruptEntryError as err:
             log(f"model cache: {err}; removing it and training again")
             cache.remove_entry(path)
-    trained = _trained(config, train(config, verbose=verbose, log=log), "miss" if use_cache else "off", path)
-    if use_cache:
-        _store(trained, verbose, log)
+    store = _store if use_cache else (lambda trained, verbose, log: None)
+    by_epoch = {snapshot.epochs: snapshot for snapshot in snapshots}
+
+    def on_epoch(result):
+        snapshot = by_epoch.get(len(result.history))
+        if snapshot is not None:
+            store(_trained(snapshot, result, "miss", cache.entry_path(snapshot.cache_key())), verbose, log)
+
+    result = train(config, verbose=verbose, log=log, on_epoch=on_epoch if snapshots else None)
+    trained = _trained(config, result, "miss" if use_cache else "off", path)
+    store(trained, verbose, log)
     return trained
 
 

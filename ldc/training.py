@@ -240,11 +240,13 @@ def _log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def train(config, verbose=True, log=None):
+def train(config, verbose=True, log=None, on_epoch=None):
     """Train a :class:`CompressionModel` from scratch on MNIST as ``config`` says; return a :class:`TrainResult`.
 
     Seeds TensorFlow, NumPy and Python with ``config.seed``. Prints one line
     per epoch (to stderr, or to ``log(message)``) unless ``verbose=False``.
+    ``on_epoch(result)``, if given, is called after every epoch with a
+    :class:`TrainResult` of the run so far (the model as it is at that epoch).
     """
     log = log or _log
     tf.keras.utils.set_random_seed(config.seed)
@@ -281,6 +283,9 @@ def train(config, verbose=True, log=None):
             "seconds": time.perf_counter() - epoch_started,
         }
         history.append(record)
+        if on_epoch is not None:
+            on_epoch(TrainResult(model, list(history), time.perf_counter() - started, step_seconds,
+                                 steps_per_epoch * epoch))
         if verbose:
             log(f"epoch {epoch:2d}/{config.epochs}  train: {record['train_rate']:6.2f} bits, MAE {record['train_distortion']:.4f}"
                 f" | test: {record['test_rate']:6.2f} bits, MAE {record['test_distortion']:.4f}"

@@ -36,6 +36,31 @@ def test_the_book_list_holds_each_chapter_model_once_longest_first():
     assert all(config.quick for config in experiments.book_configs(quick=True))
 
 
+def test_the_report_checks_five_epoch_models_ride_on_the_sweeps_fifteen_epoch_runs():
+    runs = dict(experiments._runs(experiments.book_configs(quick=False)))
+    assert len(runs) == 13  # 17 models: 4 of them are the first 5 epochs of a 15-epoch run
+    carried = {(s.lmbda, s.epochs) for snapshots in runs.values() for s in snapshots}
+    assert carried == {(300.0, 5), (500.0, 5), (1000.0, 5), (2000.0, 5)}
+    for config, snapshots in runs.items():
+        for snapshot in snapshots:
+            assert config.epochs == 15 and ldc.TrainConfig(**{**snapshot.to_dict(), "epochs": 15}) == config
+
+
+@pytest.mark.integration
+def test_a_snapshot_is_the_model_a_shorter_run_trains(monkeypatch):
+    monkeypatch.setenv("LDC_QUICK", "1")
+    short = ldc.TrainConfig(lmbda=900.0, epochs=1, steps_per_epoch=4)
+    long = ldc.TrainConfig(lmbda=900.0, epochs=2, steps_per_epoch=4)
+    ldc.load_or_train(long, verbose=False, snapshots=[short])
+    stored = ldc.load_or_train(short, verbose=False)
+    assert stored.cache == "hit" and len(stored.history) == 1
+    direct = ldc.load_or_train(short, use_cache=False, verbose=False)
+    assert direct.fingerprint == stored.fingerprint
+    assert direct.history[0]["test_rate"] == stored.history[0]["test_rate"]
+    with pytest.raises(ValueError, match="fewer epochs"):
+        ldc.load_or_train(short, snapshots=[long])
+
+
 @pytest.mark.integration
 def test_prepare_trains_what_is_missing_two_at_a_time_and_then_finds_it(monkeypatch):
     monkeypatch.setenv("LDC_QUICK", "1")
@@ -49,3 +74,10 @@ def test_prepare_trains_what_is_missing_two_at_a_time_and_then_finds_it(monkeypa
     again = experiments.prepare(configs, jobs=2, log=lines.append)
     assert (again.found, again.trained) == (2, 0)
     assert ldc.load_or_train(configs[0]).cache == "hit"
+    # A missing shorter model is stored by the longer run that passes through it.
+    lines.clear()
+    shorter = ldc.TrainConfig(lmbda=1100.0, epochs=1, steps_per_epoch=3)
+    longer = ldc.TrainConfig(lmbda=1100.0, epochs=2, steps_per_epoch=3)
+    assert experiments.prepare([longer, shorter], jobs=2, log=lines.append).trained == 2
+    assert "its first 1 epochs" in lines[1] and lines[2].startswith("[2/2] trained lmbda=1100, 50 latents, conv, 2")
+    assert ldc.load_or_train(shorter).cache == "hit"
