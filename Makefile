@@ -1,6 +1,6 @@
-# The README's commands. CI runs `make test` through .ci/run.
-#   make setup         create .venv (Python 3.11) from requirements.txt (redone when the pins change);
-#                      install Debian's chromium when missing (the page checks use it)
+# The README's commands. CI runs `make test-all` through .ci/run.
+#   make setup         create the venv of the Python in use (.venv-3.11, .venv-3.13, ...) from requirements.txt
+#                      (redone when the pins change); install Debian's chromium when missing (for the page checks)
 #   make book          build the rendered book in full mode (the real experiments) -> _build/full/_build/html:
 #                      first trains every model the chapters need (JOBS=2 at a time), then executes the
 #                      chapters; any failed or timed-out cell fails it, naming the chapter, cell and report
@@ -9,18 +9,30 @@
 #                      nbval runs every chapter (quick mode), a strict quick-mode book build, and every
 #                      chapter page checked in headless Chromium (screenshots in _build/screenshots)
 #   make test-fast     setup, then the unit tests only (synthetic digits, no real MNIST)
+#   make test-colab    a Colab-like venv (Python 3.13, Colab's pins): the chapters' first-cell install from
+#                      this checkout, checked to add only what Colab lacks, then every chapter by nbval
+#   make test-cross    a model trained and a file written on each stack, loaded and decoded on the other
+#   make test-all      make test on Python 3.11 and on 3.13, then test-colab and test-cross (what CI runs)
+# PYTHON=/path/to/python chooses the interpreter: 3.11 gives the pinned stack (TensorFlow 2.14 with
+# tensorflow-compression), 3.12 or 3.13 the modern one (TensorFlow 2.20, Keras 3, the portable backend).
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
-VENV ?= .venv
+# The first of 3.11, 3.13, 3.12 that runs here (pyenv's shims exist but refuse to run unless selected).
+PYTHON ?= $(shell tools/find_python 3.11 3.13 3.12)
+PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+STACK := $(if $(filter 3.11,$(PYVER)),pinned,$(if $(filter 3.12 3.13,$(PYVER)),modern,none))
+VENV ?= .venv-$(PYVER)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.ldc-installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
+# The modern stack has no tensorflow-compression: its tests of TFC (marker `tfc`) are deselected by name.
+UNIT_MARKS := $(if $(filter modern,$(STACK)),not tfc and not cross_stack,not cross_stack)
 
 # Machines without internet keep a prepared MNIST copy beside the checkout
 # (../shared/data/tensorflow_datasets); use it unless TFDS_DATA_DIR is already set.
-SHARED_TFDS := $(abspath ../shared/data/tensorflow_datasets)
+SHARED := $(abspath ../shared)
+SHARED_TFDS := $(SHARED)/data/tensorflow_datasets
 ifeq ($(origin TFDS_DATA_DIR),undefined)
 ifneq ($(wildcard $(SHARED_TFDS)/mnist),)
 export TFDS_DATA_DIR := $(SHARED_TFDS)
@@ -42,10 +54,24 @@ JOBS ?= 2
 MAKE_STARTED := $(shell date +%s)
 # TensorFlow's C++ start-up lines would land in the pages as stderr blocks; 3 silences them (2 does not).
 export TF_CPP_MIN_LOG_LEVEL := 3
+# Python 3.13's frozen modules make each kernel's debugger print a four-line warning at start-up.
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup browser test test-fast unit-tests sync-check nbval book page-check clean
+# What Colab preinstalls (its Python 3.13 runtime), as pip constraints: the Colab-like venv of test-colab.
+# A copy of ../shared/colab/colab-preinstalled.txt (tests/test_colab_pins.py keeps them equal).
+COLAB_PINS ?= tools/colab-preinstalled.txt
+COLAB_VENV := .venv-colab
+COLAB_PACKAGES := tensorflow tensorflow-datasets keras matplotlib scipy pillow ipykernel tensorflow-probability
+
+.PHONY: setup python-check browser test test-fast unit-tests sync-check nbval book page-check \
+        test-colab stacks-check test-cross test-all clean
 
 setup: $(STAMP) browser
+
+python-check:
+	@[ -n "$(PYTHON)" ] || { echo "no runnable Python 3.11, 3.13 or 3.12 found: install one, or run make PYTHON=/path/to/python3.X"; exit 1; }
+	@[ -n "$(PYVER)" ] || { echo "PYTHON=$(PYTHON) does not run (a pyenv shim that is not selected?); tools/find_python 3.11 3.13 3.12 finds one that does"; exit 1; }
+	@[ "$(STACK)" != none ] || { echo "PYTHON=$(PYTHON) is Python $(PYVER); ldc runs on 3.11 (pinned stack, with tensorflow-compression) or 3.12/3.13 (modern stack)"; exit 1; }
 
 # Debian's chromium renders the built pages for the page check (about 40 s to install).
 browser:
@@ -55,26 +81,25 @@ browser:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-$(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 9) <= v <= (3, 11) else "ldc needs Python 3.9-3.11 (TensorFlow 2.14 and tensorflow-compression 2.14.1 exist only there), but $(PYTHON) is %d.%d; run: make PYTHON=/path/to/python3.11" % v)'
-	@if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] > (3, 11))'; then \
-	  echo "$(VENV) was made with a Python newer than 3.11; recreating it"; rm -rf $(VENV); fi
-	@[ -x $(BIN)/python ] || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+# requirements.txt pins both stacks; its environment markers pick this Python's set.
+$(STAMP): requirements.txt pyproject.toml | python-check
+	@[ -x $(BIN)/python ] || { echo "creating $(VENV) with $(PYTHON) (Python $(PYVER), the $(STACK) stack)"; $(PYTHON) -m venv $(VENV); }
 	$(PIP) install --quiet -r requirements.txt
 	$(PIP) install --quiet --no-deps --no-build-isolation --editable .
 	$(PIP) check
 	@touch $@
 
 test: setup
+	@echo "make test: Python $(PYVER), the $(STACK) stack, in $(VENV)"
 	$(MAKE) --no-print-directory unit-tests sync-check nbval
 	$(MAKE) --no-print-directory book QUICK=1 STRICT=1
 	$(MAKE) --no-print-directory page-check QUICK=1
 
 unit-tests:
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "$(UNIT_MARKS)"
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not integration"
+	$(BIN)/python -m pytest -m "not integration and $(UNIT_MARKS)"
 
 # The .md chapters are the source; their paired .ipynb (what Colab opens) must match them.
 sync-check:
@@ -88,7 +113,7 @@ nbval:
 	@for notebook in $(NOTEBOOKS); do \
 	  start=$$(date +%s); \
 	  LDC_QUICK=1 $(BIN)/python -m pytest -q --nbval-lax -p no:cacheprovider $$notebook || exit 1; \
-	  echo "nbval: $$notebook ran in $$(( $$(date +%s) - start )) s (quick mode)"; \
+	  echo "nbval: $$notebook ran in $$(( $$(date +%s) - start )) s (quick mode, Python $(PYVER))"; \
 	done
 
 # Trains every model the chapters need (ldc.experiments, JOBS at a time), then executes the chapters;
@@ -100,5 +125,42 @@ book: $(STAMP)
 page-check: browser
 	$(BIN)/python tools/check_pages.py $(BOOK_HTML) --out _build/screenshots $(CHAPTERS)
 
+# A venv with exactly what Colab preinstalls (Python 3.13), then the chapters' first-cell install pointed
+# at this checkout (tools/colab_install.py checks that it changes none of Colab's packages), then nbval.
+COLAB_PYTHON ?= $(shell tools/find_python 3.13)
+$(COLAB_VENV)/.colab-installed: $(COLAB_PINS)
+	@[ -n "$(COLAB_PYTHON)" ] || { echo "test-colab needs a runnable Python 3.13 (Colab's): set COLAB_PYTHON=/path/to/python3.13"; exit 1; }
+	rm -rf $(COLAB_VENV)
+	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip --disable-pip-version-check install --quiet -c $(COLAB_PINS) $(COLAB_PACKAGES)
+	@touch $@
+
+test-colab: $(COLAB_VENV)/.colab-installed
+	$(COLAB_VENV)/bin/python tools/colab_install.py --pins $(COLAB_PINS)
+	@for notebook in $(NOTEBOOKS); do \
+	  start=$$(date +%s); \
+	  LDC_QUICK=1 $(COLAB_VENV)/bin/python -m pytest -q --nbval-lax -p no:cacheprovider $$notebook || exit 1; \
+	  echo "nbval: $$notebook ran in $$(( $$(date +%s) - start )) s (quick mode, Colab-like venv)"; \
+	done
+
+# Each direction: train and write on one stack, load and decode on the other (tests/test_cross_stack.py).
+PY311 ?= $(shell tools/find_python 3.11)
+PY313 ?= $(shell tools/find_python 3.13)
+stacks-check:
+	@[ -n "$(PY311)" ] || { echo "no runnable Python 3.11 (the pinned stack): install it, or set PY311=/path/to/python3.11"; exit 1; }
+	@[ -n "$(PY313)" ] || { echo "no runnable Python 3.13 (the modern stack): install it, or set PY313=/path/to/python3.13"; exit 1; }
+
+test-cross: stacks-check
+	$(MAKE) --no-print-directory setup PYTHON=$(PY311)
+	$(MAKE) --no-print-directory setup PYTHON=$(PY313)
+	LDC_OTHER_PYTHON=$(CURDIR)/.venv-3.13/bin/python .venv-3.11/bin/python -m pytest -m cross_stack
+	LDC_OTHER_PYTHON=$(CURDIR)/.venv-3.11/bin/python .venv-3.13/bin/python -m pytest -m cross_stack
+
+test-all: stacks-check
+	$(MAKE) --no-print-directory test PYTHON=$(PY311)
+	$(MAKE) --no-print-directory test PYTHON=$(PY313)
+	$(MAKE) --no-print-directory test-colab
+	$(MAKE) --no-print-directory test-cross
+
 clean:
-	rm -rf $(VENV) _build .pytest_cache .hypothesis
+	rm -rf .venv-* _build .pytest_cache .hypothesis

@@ -100,9 +100,10 @@ class RangeCoder:
       coding_rank: number of trailing axes coded into each string: 1 for
         (N, channels) latents, 2 for (N, blocks, channels) DCT coefficients.
       backend: "tfc" or "portable"; defaults to :func:`ldc.backends.entropy_backend`.
-      decode_sanity_check: tensorflow-compression only: when True, a string
-        that does not decode cleanly raises InputError; False decodes any bytes
-        at all (chapter 6 feeds it random bits on purpose).
+      decode_sanity_check: when True, a string that does not decode cleanly
+        raises InputError; False decodes any bytes at all (chapter 6 feeds it
+        random bits on purpose): tensorflow-compression skips its check, and
+        constriction's coder decodes the longest prefix it accepts.
     """
 
     def __init__(self, tables, coding_rank=1, backend=None, decode_sanity_check=True):
@@ -111,6 +112,7 @@ class RangeCoder:
         self.tables = tables
         self.coding_rank = coding_rank
         self.backend = backend or entropy_backend()
+        self.decode_sanity_check = decode_sanity_check
         if self.backend == "tfc":
             self._coder = _tfc().StringCoder(tables, coding_rank, decode_sanity_check)
         else:
@@ -133,4 +135,6 @@ class RangeCoder:
         strings = list(strings)
         if not strings:
             return np.zeros((0,) + item_shape, dtype=np.int32)
-        return self._coder.decompress(strings, item_shape)
+        if self.backend == "tfc":
+            return self._coder.decompress(strings, item_shape)
+        return self._coder.decompress(strings, item_shape, permissive=not self.decode_sanity_check)

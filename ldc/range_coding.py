@@ -160,13 +160,17 @@ class StreamCoder:
         rows = int(count) * int(np.prod(item_shape[:-1]))
         decoder = _constriction().stream.queue.RangeDecoder(_to_words(data))
         columns = np.empty((rows, self.tables.channels), dtype=np.int64)
-        for c, model in enumerate(self._models.channels):
-            columns[:, c] = decoder.decode(model, rows)
-        escaped = columns == self.tables.sizes - 1
-        values = columns + self.tables.offsets
-        for c in range(self.tables.channels):
-            for row in np.flatnonzero(escaped[:, c]):
-                values[row, c] = _decode_escape(decoder, self._models, c)
+        try:
+            for c, model in enumerate(self._models.channels):
+                columns[:, c] = decoder.decode(model, rows)
+            escaped = columns == self.tables.sizes - 1
+            values = columns + self.tables.offsets
+            for c in range(self.tables.channels):
+                for row in np.flatnonzero(escaped[:, c]):
+                    values[row, c] = _decode_escape(decoder, self._models, c)
+        except AssertionError as err:  # constriction's "compressed data that is invalid for the entropy model"
+            raise InputError("the stream does not decode with these coding tables: it is corrupted, or was not "
+                             "written with them") from err
         return _check_decoded(values).reshape((int(count),) + item_shape)
 
 
@@ -212,20 +216,42 @@ class StringCoder:
             strings.append(_to_bytes(encoder.get_compressed()))
         return strings
 
-    def decompress(self, strings, item_shape):
-        """Return int32 (N, *item_shape) decoded from one string per item; any whole words decode to something."""
+    def decompress(self, strings, item_shape, permissive=False):
+        """Return int32 (N, *item_shape) decoded from one string per item.
+
+        constriction's decoder refuses bits that point into the sliver of an
+        interval its integer arithmetic assigns to no value (no encoder writes
+        such bits; about one random 8-byte string in 400 does), and an escape
+        may decode beyond ±2**24: InputError. ``permissive=True`` (random bits
+        on purpose, chapter 6) decodes such a string's longest prefix that
+        decodes instead; the empty string always does (to each table's lowest
+        value).
+        """
         item_shape = check_item_shape(item_shape, self.tables, self.coding_rank)
-        probabilities = self._position_tables(item_shape)
-        escape = self.tables.sizes - 1
-        queue = _constriction().stream.queue
         items = []
         for string in strings:
-            decoder = queue.RangeDecoder(_to_words(string))
-            symbols = decoder.decode(self._family, probabilities).astype(np.int64).reshape(-1, self.tables.channels)
-            values = symbols + self.tables.offsets
-            for position, c in zip(*np.nonzero(symbols == escape)):
-                values[position, c] = _decode_escape(decoder, self._models, int(c))
-            items.append(values)
+            string = bytes(string)
+            while True:
+                try:
+                    items.append(self._decode_one(string, item_shape))
+                    break
+                except InputError:
+                    if not permissive or not string:
+                        raise
+                    string = string[:-1]
         if not items:
             return np.zeros((0,) + item_shape, dtype=np.int32)
-        return _check_decoded(np.stack(items)).reshape((len(items),) + item_shape)
+        return np.stack(items).reshape((len(items),) + item_shape)
+
+    def _decode_one(self, string, item_shape):
+        decoder = _constriction().stream.queue.RangeDecoder(_to_words(string))
+        try:
+            symbols = decoder.decode(self._family, self._position_tables(item_shape)).astype(np.int64)
+            symbols = symbols.reshape(-1, self.tables.channels)
+            values = symbols + self.tables.offsets
+            for position, c in zip(*np.nonzero(symbols == self.tables.sizes - 1)):
+                values[position, c] = _decode_escape(decoder, self._models, int(c))
+        except AssertionError as err:  # constriction's "compressed data that is invalid for the entropy model"
+            raise InputError("a string does not decode with these coding tables: it is corrupted, or was not "
+                             "written with them") from err
+        return _check_decoded(values)
