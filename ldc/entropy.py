@@ -23,8 +23,12 @@ from ldc.backends import entropy_backend
 from ldc.tables import CodingTables  # noqa: F401  (part of this interface: ldc.CodingTables)
 
 
-def _tfc():
-    return importlib.import_module("ldc.tfc_backend")
+def _engine(backend):
+    """Return the module computing the prior's density and rate: ldc.tfc_backend or ldc.logistic.
+
+    Imported here, outside any tf.function: a call traced by AutoGraph must not import.
+    """
+    return importlib.import_module("ldc.tfc_backend") if backend == "tfc" else logistic
 
 
 class LogisticPrior(tf.keras.layers.Layer):
@@ -44,6 +48,7 @@ class LogisticPrior(tf.keras.layers.Layer):
             raise ValueError(f"latent_dims={latent_dims!r}: expected a positive int")
         self.latent_dims = latent_dims
         self.backend = backend or entropy_backend()
+        self._distribution, self._rate = _engine(self.backend).distribution, _engine(self.backend).rate
         self.log_scales = self.add_weight(name="log_scales", shape=(latent_dims,),
                                           initializer="zeros", trainable=True)
 
@@ -53,10 +58,7 @@ class LogisticPrior(tf.keras.layers.Layer):
         ``tfc.NoisyLogistic`` on the tensorflow-compression backend,
         :class:`ldc.logistic.NoisyLogistic` on the portable one.
         """
-        scale = tf.exp(self.log_scales)
-        if self.backend == "tfc":
-            return _tfc().distribution(scale)
-        return logistic.NoisyLogistic(scale)
+        return self._distribution(tf.exp(self.log_scales))
 
     def call(self, latents, training=False):
         """Return ``(latents_hat, bits)`` for float latents (batch, latent_dims).
@@ -66,9 +68,7 @@ class LogisticPrior(tf.keras.layers.Layer):
         integers, and their exact information content in bits per digit (the
         length an ideal entropy coder would reach). ``bits`` has shape (batch,).
         """
-        if self.backend == "tfc":
-            return _tfc().rate(self.distribution(), latents, training)
-        return logistic.rate(self.distribution(), latents, training)
+        return self._rate(self.distribution(), latents, training)
 
     def density(self, values):
         """Return the noisy prior's density at ``values`` (n,) for every dimension: float32 (n, latent_dims)."""
@@ -114,7 +114,7 @@ class RangeCoder:
         self.backend = backend or entropy_backend()
         self.decode_sanity_check = decode_sanity_check
         if self.backend == "tfc":
-            self._coder = _tfc().StringCoder(tables, coding_rank, decode_sanity_check)
+            self._coder = _engine("tfc").StringCoder(tables, coding_rank, decode_sanity_check)
         else:
             self._coder = range_coding.StringCoder(tables, coding_rank)
 

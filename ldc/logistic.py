@@ -51,7 +51,12 @@ class NoisyLogistic:
         return tf.exp(self.log_prob(values))
 
 
-def rate(distribution, latents, training):
+def distribution(scale):
+    """Return :class:`NoisyLogistic` with the given scales (latent_dims,), as ``tfc.NoisyLogistic(0, scale)`` would be."""
+    return NoisyLogistic(scale)
+
+
+def rate(prior_distribution, latents, training):
     """Return ``(latents_hat, bits)``: noisy latents and a differentiable bound, or rounded ones and their information.
 
     ``latents`` float (batch, latent_dims). ``training=True`` adds U(-1/2, 1/2)
@@ -64,5 +69,5 @@ def rate(distribution, latents, training):
         latents_hat = latents + tf.random.uniform(tf.shape(latents), -0.5, 0.5)
     else:
         latents_hat = tf.round(latents)
-    bits = tf.reduce_sum(distribution.log_prob(latents_hat), axis=-1) / -math.log(2.0)
+    bits = tf.reduce_sum(prior_distribution.log_prob(latents_hat), axis=-1) / -math.log(2.0)
     return latents_hat, bits
