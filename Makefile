@@ -1,13 +1,14 @@
 # The README's commands. CI runs `make test-all` through .ci/run.
 #   make setup         create the venv of the Python in use (.venv-3.11, .venv-3.13, ...) from requirements.txt
 #                      (redone when the pins change); install Debian's chromium when missing (for the page checks)
-#   make book          build the rendered book in full mode (the real experiments) -> _build/full/_build/html:
+#   make book          build the rendered book in full mode (the real experiments) -> _build/full-3.11/_build/html:
 #                      first trains every model the chapters need (JOBS=2 at a time), then executes the
 #                      chapters; any failed or timed-out cell fails it, naming the chapter, cell and report
-#   make book QUICK=1  the same on quick mode's small budget                    -> _build/quick/_build/html
+#   make book QUICK=1  the same on quick mode's small budget                    -> _build/quick-3.11/_build/html
+#                      (the folder is named for the mode and the Python: -3.13 on the modern stack)
 #   make test          setup, unit + integration tests, then the chapters: jupytext sync leaves git clean,
 #                      nbval runs every chapter (quick mode), a strict quick-mode book build, and every
-#                      chapter page checked in headless Chromium (screenshots in _build/screenshots)
+#                      chapter page checked in headless Chromium (screenshots in _build/screenshots-3.11, -3.13)
 #   make test-fast     setup, then the unit tests only (synthetic digits, no real MNIST)
 #   make test-colab    a Colab-like venv (Python 3.13, Colab's pins): the chapters' first-cell install from
 #                      this checkout, checked to add only what Colab lacks, then every chapter by nbval
@@ -43,7 +44,8 @@ CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.md))
 NOTEBOOKS := $(CHAPTERS:.md=.ipynb)
 QUICK ?=
 MODE := $(if $(filter-out 0,$(QUICK)),quick,full)
-BOOK_OUT := _build/$(MODE)
+# One folder (and execution cache) per mode and Python: a page shows what its own stack executed.
+BOOK_OUT := _build/$(MODE)-$(PYVER)
 BOOK_HTML := $(BOOK_OUT)/_build/html
 # STRICT=1: every Sphinx warning (a broken reference too) fails the build; make test sets it.
 # A failing cell fails the build in every mode.
@@ -123,7 +125,7 @@ book: $(STAMP)
 
 # Each chapter page in headless Chromium: screenshot, figure, no error, Colab link.
 page-check: browser
-	$(BIN)/python tools/check_pages.py $(BOOK_HTML) --out _build/screenshots $(CHAPTERS)
+	$(BIN)/python tools/check_pages.py $(BOOK_HTML) --out _build/screenshots-$(PYVER) $(CHAPTERS)
 
 # A venv with exactly what Colab preinstalls (Python 3.13), then the chapters' first-cell install pointed
 # at this checkout (tools/colab_install.py checks that it changes none of Colab's packages), then nbval.
@@ -137,10 +139,14 @@ $(COLAB_VENV)/.colab-installed: $(COLAB_PINS)
 
 test-colab: $(COLAB_VENV)/.colab-installed
 	$(COLAB_VENV)/bin/python tools/colab_install.py --pins $(COLAB_PINS)
-	@for notebook in $(NOTEBOOKS); do \
+	@# The test tools come after the check, and may not move any of Colab's packages either.
+	$(COLAB_VENV)/bin/python -m pip --disable-pip-version-check install --quiet -c $(COLAB_PINS) pytest nbval pytest-timeout
+	@# A student's Colab starts with an empty model cache: so does this run.
+	@rm -rf _build/colab-cache; for notebook in $(NOTEBOOKS); do \
 	  start=$$(date +%s); \
-	  LDC_QUICK=1 $(COLAB_VENV)/bin/python -m pytest -q --nbval-lax -p no:cacheprovider $$notebook || exit 1; \
-	  echo "nbval: $$notebook ran in $$(( $$(date +%s) - start )) s (quick mode, Colab-like venv)"; \
+	  LDC_QUICK=1 LDC_CACHE_DIR=$(CURDIR)/_build/colab-cache $(COLAB_VENV)/bin/python -m pytest -q --nbval-lax \
+	    -p no:cacheprovider $$notebook || exit 1; \
+	  echo "nbval: $$notebook ran in $$(( $$(date +%s) - start )) s (quick mode, Colab-like venv, empty model cache)"; \
 	done
 
 # Each direction: train and write on one stack, load and decode on the other (tests/test_cross_stack.py).
