@@ -33,7 +33,8 @@ __version__ = "0.2.0"
 _EXPORTS = {
     "modes": ["QUICK_ENV", "quick_mode", "mode_name", "describe_mode"],
     "backends": ["ENTROPY_ENV", "entropy_backend", "describe_backend"],
-    "errors": ["LdcError", "InputError", "ContainerError", "ModelNotFoundError", "DataUnavailableError"],
+    "errors": ["LdcError", "InputError", "ContainerError", "ModelNotFoundError", "DataUnavailableError",
+               "TrainingError"],
     "data": ["Digits", "load_mnist", "training_batches", "as_digits"],
     "transforms": ["make_analysis_transform", "make_synthesis_transform", "make_mlp_analysis_transform",
                    "make_mlp_synthesis_transform", "make_transforms", "count_parameters"],
@@ -42,7 +43,7 @@ _EXPORTS = {
     "model": ["CompressionModel", "lagrangian", "to_unit_images", "named_weights"],
     "training": ["TrainConfig", "TrainResult", "train", "evaluate", "make_train_step", "FusedAdam"],
     "trained": ["TrainedModel", "load_or_train", "find_model"],
-    "codec": ["Codec", "Compressed", "model_fingerprint"],
+    "codec": ["Codec", "Compressed", "model_fingerprint", "string_checks"],
     "container": ["Container", "pack", "unpack", "read_container", "write_container"],
     "metrics": ["mae", "mse", "psnr", "psnr_per_image", "string_bits", "bits_per_digit", "bits_per_pixel"],
     "baselines": ["DCTCodec", "Encoded", "encode_pillow", "dct_curve", "pillow_curve"],

@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -85,14 +86,21 @@ def _meta_from(npz, path):
 
 
 def _open_entry(path, read):
-    """Run ``read(npz)`` on the entry at ``path``; a damaged file becomes CorruptEntryError, a missing one stays OSError."""
+    """Run ``read(npz)`` on the entry at ``path``; FileNotFoundError when there is none, else CorruptEntryError.
+
+    Anything else that keeps the entry from opening makes it corrupt, to be
+    rebuilt: a damaged zip fails in many ways (BadZipFile, ValueError,
+    EOFError, KeyError, OSError "Invalid argument" from a bad offset), and a
+    folder or an unreadable file in the entry's place never heals by itself.
+    """
     try:
         with np.load(path, allow_pickle=False) as npz:
             return read(npz)
-    except (CorruptEntryError, OSError):
+    except (CorruptEntryError, FileNotFoundError):
         raise
-    except Exception as err:  # a damaged zip fails in many ways (BadZipFile, ValueError, EOFError, KeyError, ...)
-        raise CorruptEntryError(f"{path}: unreadable ({type(err).__name__}: {err})") from err
+    except Exception as err:
+        detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise CorruptEntryError(f"{path}: unreadable ({type(err).__name__}: {detail})") from err
 
 
 def load_entry(path):
@@ -131,5 +139,13 @@ def iter_entries():
 
 
 def remove_entry(path):
-    """Delete the entry at ``path`` if it exists."""
-    Path(path).unlink(missing_ok=True)
+    """Delete the entry at ``path`` (a file, or a folder in its place); return False when it cannot be (read-only)."""
+    path = Path(path)
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True

@@ -11,12 +11,14 @@ Bad input exits with status 1 and one line naming the problem.
 import argparse
 import io
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ldc.errors import InputError, LdcError
+from ldc.errors import InputError, LdcError, shown
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -26,6 +28,8 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (the problem, and where the help is)."""
 
     def error(self, message):
+        # argparse quotes the offending argument raw: a newline or an escape code in it would break the line.
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -39,24 +43,40 @@ def _positive_int(text):
     return value
 
 
-def _positive_float(text):
+def _lmbda(text):
+    from ldc.training import MAX_LMBDA
+
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not np.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    if not (np.isfinite(value) and 0 < value <= MAX_LMBDA):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number in (0, {MAX_LMBDA:g}]")
+    return value
+
+
+def _seed(text):
+    from ldc.training import SEEDS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < SEEDS:
+        raise argparse.ArgumentTypeError(f"{value} is not in 0..{SEEDS - 1}")
     return value
 
 
 def _add_model_options(parser):
-    parser.add_argument("--lmbda", type=_positive_float, required=True,
+    parser.add_argument("--lmbda", type=_lmbda, required=True,
                         help="weight of distortion in the loss rate + lmbda * MAE (e.g. 300, 500, 1000, 2000)")
     parser.add_argument("--latent-dims", type=_positive_int, default=50, help="latent size (default 50)")
+    parser.add_argument("--architecture", choices=("conv", "mlp"), default="conv",
+                        help="the transforms: conv (the seeds' model, default) or mlp")
     parser.add_argument("--epochs", type=_positive_int, default=15, help="epochs (default 15)")
     parser.add_argument("--steps-per-epoch", type=_positive_int, default=None,
                         help="steps per epoch (default: one pass over the 60,000 training digits, 469 steps)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed, 0..2**32-1 (default 0)")
     parser.add_argument("--quick", action="store_true",
                         help="quick mode: a small budget (also on when LDC_QUICK=1)")
 
@@ -78,45 +98,132 @@ def build_parser():
     return parser
 
 
-def _config(args):
+def _config(args, quick=None):
+    """The TrainConfig the options name; ``quick`` None: --quick, else LDC_QUICK. Bad values are InputError."""
     from ldc.training import TrainConfig
 
-    options = dict(lmbda=args.lmbda, latent_dims=args.latent_dims, epochs=args.epochs,
-                   steps_per_epoch=args.steps_per_epoch, seed=args.seed)
-    if args.quick:
-        options["quick"] = True
+    options = dict(lmbda=args.lmbda, latent_dims=args.latent_dims, architecture=args.architecture,
+                   epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, seed=args.seed)
+    if quick is not None or args.quick:
+        options["quick"] = True if quick is None else quick
     try:
         return TrainConfig(**options)
     except ValueError as err:
         raise InputError(str(err)) from err
 
 
+def train_command(config):
+    """Return the ``python -m ldc train ...`` line that trains ``config``, or None when no command line can.
+
+    Written from the validated configuration's fields, and parsed back to
+    check that it makes the very same configuration.
+    """
+    argv = ["train", "--lmbda", f"{config.lmbda:g}", "--epochs", str(config.epochs)]
+    if config.latent_dims != 50:
+        argv += ["--latent-dims", str(config.latent_dims)]
+    if config.architecture != "conv":
+        argv += ["--architecture", config.architecture]
+    if config.steps_per_epoch is not None:
+        argv += ["--steps-per-epoch", str(config.steps_per_epoch)]
+    if config.seed != 0:
+        argv += ["--seed", str(config.seed)]
+    if config.quick:
+        argv.append("--quick")
+    args = build_parser().parse_args(argv)
+    return " ".join(["python", "-m", "ldc", *argv]) if _config(args, quick=args.quick) == config else None
+
+
+# PNG modes that hold 8 bits per channel: converting them to grayscale ("L") keeps every grey level.
+# 16- and 32-bit modes ("I;16", "I", "F") would be squeezed into 8 bits: they are refused, not converted.
+_EIGHT_BIT_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
+
+
 def read_digits(path):
-    """Return uint8 digits (N, 28, 28) from a .npy array or a PNG image; InputError names what is wrong."""
+    """Return uint8 digits (N, 28, 28) from a .npy array or a 28x28 PNG image; InputError names what is wrong.
+
+    A .npy header is checked against the file's size before anything is
+    read, so a header cannot make ldc allocate more than the file holds; at
+    most ``MAX_COUNT`` digits. A PNG must be 28x28 with 8 bits per channel.
+    """
     from ldc.data import as_digits
 
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, EOFError) as err:
-            raise InputError(f"{path}: not a readable .npy array ({err})") from err
-        if not isinstance(array, np.ndarray):
-            raise InputError(f"{path}: expected one array, found an archive of several")
+        array = _read_npy(path)
     elif suffix == ".png":
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(path) as image:
-                if image.size != (28, 28):
-                    raise InputError(f"{path}: the image is {image.size[0]}x{image.size[1]} pixels, expected 28x28")
-                array = np.asarray(image.convert("L"))
-        except (UnidentifiedImageError, SyntaxError) as err:
-            raise InputError(f"{path}: not a readable PNG image ({err})") from err
+        array = _read_png(path)
     else:
         raise InputError(f"{path}: expected a .npy array of digits or a .png image, got a '{suffix or 'no'}' suffix")
     return as_digits(array, name=str(path))
+
+
+def _read_npy(path):
+    from ldc.container import MAX_COUNT
+
+    with open(path, "rb") as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version not in readers:
+                raise ValueError(f".npy format version {version[0]}.{version[1]} (ldc reads 1.0 and 2.0)")
+            shape, _, dtype = readers[version](f)  # reads and checks the header only
+        except Exception as err:  # numpy parses the header as Python literals: a bad one fails in many ways
+            raise InputError(f"{path}: not a readable .npy array ({shown(str(err))})") from err
+        header_end = f.tell()
+    if dtype.hasobject:
+        raise InputError(f"{path}: the array holds Python objects (dtype {dtype}), not pixel values")
+    if len(shape) < 2 or len(shape) > 4:
+        raise InputError(f"{path}: expected digits shaped (N, 28, 28) or (N, 28, 28, 1), got {shape}")
+    count = shape[0] if len(shape) > 2 else 1
+    if count > MAX_COUNT:
+        raise InputError(f"{path}: {count:,} digits; ldc compresses at most {MAX_COUNT:,} at a time")
+    needed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if needed != path.stat().st_size - header_end:
+        raise InputError(f"{path}: its header announces {needed:,} bytes of {dtype} {shape}, but the file holds "
+                         f"{path.stat().st_size - header_end:,}")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as err:
+        raise InputError(f"{path}: not a readable .npy array ({shown(str(err))})") from err
+
+
+def _read_png(path):
+    from PIL import Image, UnidentifiedImageError
+
+    unreadable = (UnidentifiedImageError, SyntaxError, Image.DecompressionBombError, OSError, ValueError, EOFError)
+    with warnings.catch_warnings():
+        # Pillow warns about what it finds wrong (truncated EXIF, huge sizes) before ldc refuses the file
+        # in its one line, or reads valid pixels: its warnings would only add lines.
+        warnings.simplefilter("ignore")
+        try:
+            image = Image.open(path)  # reads the header only
+        except unreadable as err:
+            raise InputError(f"{path}: not a readable PNG image ({shown(str(err))})") from err
+        with image:
+            if image.format != "PNG":
+                raise InputError(f"{path}: a {image.format} image, not a PNG")
+            if image.size != (28, 28):
+                raise InputError(f"{path}: the image is {image.size[0]}x{image.size[1]} pixels, expected 28x28")
+            if image.mode not in _EIGHT_BIT_MODES:
+                raise InputError(f"{path}: a {image.mode} image (more than 8 bits per pixel); expected an 8-bit "
+                                 "grayscale PNG, pixels 0..255")
+            try:
+                return np.asarray(image.convert("L"))
+            except unreadable as err:
+                raise InputError(f"{path}: not a readable PNG image ({shown(str(err))})") from err
+
+
+def _refuse_to_overwrite(source, target):
+    """InputError when writing ``target`` would replace ``source`` (the same path, a hard link or a symlink to it)."""
+    source, target = Path(source), Path(target)
+    try:
+        same = target.exists() and os.path.samefile(source, target)
+    except OSError:
+        same = False
+    if same or source.resolve() == target.resolve():
+        raise InputError(f"{target} is the input file {source}: writing it would destroy the input; "
+                         "choose another output name")
 
 
 def _train(args, out):
@@ -150,6 +257,7 @@ def _train(args, out):
 def _compress(args, out):
     from ldc.trained import load_or_train
 
+    _refuse_to_overwrite(args.input, args.output)
     digits = read_digits(args.input)
     config = _config(args)
     codec = load_or_train(config).codec()
@@ -163,8 +271,14 @@ def _decompress(args, out):
     from ldc.container import atomic_write_bytes, read_container
     from ldc.trained import find_model
 
+    from ldc.errors import ModelNotFoundError
+
+    _refuse_to_overwrite(args.input, args.output)
     container = read_container(args.input)
-    codec = find_model(container.fingerprint, container.description).codec()
+    try:
+        codec = find_model(container.fingerprint, container.description).codec()
+    except ModelNotFoundError as err:
+        raise ModelNotFoundError(f"{args.input}: {err}") from err
     digits = codec.from_container(container)
     buffer = io.BytesIO()
     np.save(buffer, digits)

@@ -13,12 +13,13 @@ and :meth:`Codec.decompress` checks what it is given.
 """
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from ldc._tf import tf
-from ldc.container import FINGERPRINT_BYTES, Container, read_container, write_container
+from ldc.container import FINGERPRINT_BYTES, MAX_COUNT, Container, read_container, write_container
 from ldc.data import as_digits
 from ldc.entropy import RangeCoder
 from ldc.errors import ContainerError, InputError
@@ -28,6 +29,17 @@ from ldc.range_coding import StreamCoder
 from ldc.training import describe_model
 
 BATCH = 1000  # digits per forward pass
+# Each per-digit string ends with a check value of its digit's integers, coded as one more symbol: a
+# truncated, damaged or foreign string decodes to integers whose check differs from the decoded one,
+# except by chance, 1 in CHECK_VALUES. It costs log2(CHECK_VALUES) = 8 bits per string.
+CHECK_VALUES = 256
+STREAM_SLACK_BITS = 64  # a stream's ending: at most two of the coder's 32-bit words beyond its symbols
+
+
+def string_checks(integers):
+    """Return the check value (0..255) of each row of integer latents (N, latent_dims): int64 (N,), a CRC-32's low byte."""
+    rows = np.ascontiguousarray(np.asarray(integers), dtype="<i4")
+    return np.array([zlib.crc32(row.tobytes()) % CHECK_VALUES for row in rows], dtype=np.int64)
 
 
 def model_fingerprint(model, tables):
@@ -82,7 +94,8 @@ class Codec:
         self.tables = tables
         self.fingerprint = model_fingerprint(model, tables)
         self.description = dict(description or {"latent_dims": model.latent_dims, "architecture": model.architecture})
-        self._coder = RangeCoder(tables)
+        self._string_tables = tables.with_check(CHECK_VALUES)
+        self._coder = RangeCoder(self._string_tables)
         self._permissive_coder = None
         self._stream = StreamCoder(tables)
         self._analysis = tf.function(lambda digits: model.analysis_transform(to_unit_images(digits)),
@@ -119,29 +132,46 @@ class Codec:
         return bits.numpy().astype(np.float64)
 
     def compress(self, digits):
-        """Return :class:`Compressed` strings for uint8 digits (N, 28, 28[, 1]), with each digit's information content in bits."""
+        """Return :class:`Compressed` strings for uint8 digits (N, 28, 28[, 1]), with each digit's information content in bits.
+
+        Each string codes the digit's rounded latents, then their check value
+        (:func:`string_checks`, 8 bits), which :meth:`decompress` verifies.
+        """
         latents = self.latents(digits)
-        return Compressed(self._coder.compress(latents), self.information_bits(latents))
+        integers = np.round(latents).astype(np.int64)
+        values = np.concatenate([integers, string_checks(integers)[:, None]], axis=1)
+        return Compressed(self._coder.compress(values), self.information_bits(latents))
 
     def decompress(self, strings):
         """Return uint8 digits (N, 28, 28) from strings written by :meth:`compress` with this model.
 
-        A string that does not decode cleanly with this model's tables raises
-        InputError; to decode arbitrary bytes on purpose use :meth:`decode_random`.
+        Raises InputError when a string is not what this model's compressor
+        writes: the check value it carries differs from that of the integers it
+        decodes to (a truncated, damaged or foreign string, except by chance,
+        1 in 256), or the range decoder refuses it. To decode arbitrary bytes
+        on purpose use :meth:`decode_random`.
         """
         strings = self._check_strings(strings)
-        return self.decode_latents(self._coder.decompress(strings, (self.latent_dims,)))
+        decoded = self._coder.decompress(strings, (self.latent_dims + 1,))
+        integers = decoded[:, :-1]
+        bad = np.flatnonzero(decoded[:, -1] != string_checks(integers))
+        if len(bad):
+            which = f"strings[{bad[0]}]" if len(bad) == 1 else f"{len(bad)} of {len(strings)} strings (first: {bad[0]})"
+            raise InputError(f"{which}: not what this model's compressor writes (the check value differs: "
+                             "truncated, damaged, or written by another model)")
+        return self.decode_latents(integers)
 
     def decode_random(self, payloads):
         """Return uint8 digits (N, 28, 28) decoded from arbitrary byte strings, e.g. ``os.urandom(8)`` (chapter 6).
 
-        The range decoder's sanity check is off: any bytes decode to some
-        integer latents, which the synthesis transform turns into a digit.
+        Nothing is checked: any bytes decode to some integer latents, which the
+        synthesis transform turns into a digit.
         """
         payloads = self._check_strings(payloads)
         if self._permissive_coder is None:
-            self._permissive_coder = RangeCoder(self.tables, decode_sanity_check=False)
-        return self.decode_latents(self._permissive_coder.decompress(payloads, (self.latent_dims,)))
+            self._permissive_coder = RangeCoder(self._string_tables, decode_sanity_check=False)
+        decoded = self._permissive_coder.decompress(payloads, (self.latent_dims + 1,))
+        return self.decode_latents(decoded[:, :-1])
 
     def measure(self, digits):
         """Compress and decompress uint8 digits; return their mean rates and the decoded digits' distortion.
@@ -177,6 +207,9 @@ class Codec:
 
     def to_container(self, digits):
         """Return a :class:`~ldc.container.Container` of uint8 digits (N, 28, 28[, 1]): all of them in one stream."""
+        digits = as_digits(digits)
+        if len(digits) > MAX_COUNT:
+            raise InputError(f"{len(digits):,} digits: a file holds at most {MAX_COUNT:,}; write several files")
         latents = self.latents(digits)
         return Container(self.fingerprint, len(latents), self._stream.encode(np.round(latents)), self.description)
 
@@ -193,9 +226,18 @@ class Codec:
         return self.decode_latents(self.container_integers(container))
 
     def container_integers(self, container):
-        """Return the integer latents int32 (N, latent_dims) coded in a container's stream (not checked for the model)."""
+        """Return the integer latents int32 (N, latent_dims) coded in a container's stream (not checked for the model).
+
+        A container cannot announce more digits than its payload can hold: each
+        digit costs at least the tables' cheapest digit, so a count the
+        payload's bits cannot pay for is refused before anything is decoded.
+        """
         if container.count == 0:
             return np.zeros((0, self.latent_dims), np.int32)
+        most = int((8 * len(container.payload) + STREAM_SLACK_BITS) / self.tables.cheapest_bits())
+        if container.count > most:
+            raise ContainerError(f"corrupted or foreign: it announces {container.count:,} digits, but its "
+                                 f"{len(container.payload):,}-byte stream holds at most {most:,} under this model")
         try:
             return self._stream.decode(container.payload, container.count, (self.latent_dims,))
         except InputError as err:
@@ -211,7 +253,8 @@ class Codec:
         Raises ContainerError when the file is damaged or foreign, or was
         written by another model.
         """
+        container = read_container(path)  # its errors name the file
         try:
-            return self.from_container(read_container(path))
+            return self.from_container(container)
         except ContainerError as err:
             raise ContainerError(f"{path}: {err}") from err

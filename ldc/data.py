@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ldc._tf import tf
-from ldc.errors import DataUnavailableError, InputError
+from ldc.errors import DataUnavailableError, InputError, shown
 
 DIGIT_SHAPE = (28, 28)
 SPLITS = ("train", "test")
@@ -92,6 +92,12 @@ def _unavailable_message(data_dir, reason):
             "TFDS_DATA_DIR=$PWD/../shared/data/tensorflow_datasets).")
 
 
+def _damaged_message(data_dir, err):
+    where = data_dir or os.environ.get("TFDS_DATA_DIR") or "TFDS's default folder (~/tensorflow_datasets)"
+    return (f"the prepared MNIST in {where} cannot be read ({type(err).__name__}: {shown(str(err), 200)}); "
+            "it is damaged or incomplete: prepare it again (delete its mnist/ folder to let TFDS download it)")
+
+
 @contextlib.contextmanager
 def _protobuf_version_check_relaxed():
     """Let TFDS load tensorflow-metadata's generated modules on Colab's own pins, changing nothing installed.
@@ -129,8 +135,12 @@ def _load_with_tfds(split, limit, data_dir):
         warnings.filterwarnings("ignore", message="IProgress not found")
         import tensorflow_datasets as tfds  # slow to import; only when data is needed
 
-    builder = tfds.builder("mnist", data_dir=data_dir)
-    if not builder.is_prepared():
+    try:
+        builder = tfds.builder("mnist", data_dir=data_dir)
+        prepared = builder.is_prepared()
+    except Exception as err:  # a damaged dataset_info.json or features.json
+        raise DataUnavailableError(_damaged_message(data_dir, err)) from err
+    if not prepared:
         if not _network_reachable():
             raise DataUnavailableError(_unavailable_message(data_dir, "no network"))
         try:
@@ -138,7 +148,15 @@ def _load_with_tfds(split, limit, data_dir):
         except Exception as err:  # TFDS wraps network failures in many types
             raise DataUnavailableError(_unavailable_message(data_dir, f"{type(err).__name__}: {err}")) from err
     spec = split if limit is None else f"{split}[:{limit}]"
-    images, labels = tfds.as_numpy(builder.as_dataset(split=spec, batch_size=-1, as_supervised=True))
+    try:
+        images, labels = tfds.as_numpy(builder.as_dataset(split=spec, batch_size=-1, as_supervised=True))
+    except Exception as err:  # a damaged record file: DataLossError, and its many cousins
+        raise DataUnavailableError(_damaged_message(data_dir, err)) from err
+    expected = SPLIT_SIZES[split] if limit is None else limit
+    if images.shape != (expected, *DIGIT_SHAPE, 1) or len(labels) != expected or not np.all((labels >= 0) & (labels < 10)):
+        raise DataUnavailableError(_damaged_message(data_dir, ValueError(
+            f"the {split} split gave {len(images)} images shaped {images.shape[1:]} and {len(labels)} labels, "
+            f"expected {expected} digits 28x28 labelled 0..9")))
     images = np.ascontiguousarray(images.reshape(-1, *DIGIT_SHAPE))
     labels = np.asarray(labels, dtype=np.int64)
     images.flags.writeable = False

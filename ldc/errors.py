@@ -19,3 +19,18 @@ class ModelNotFoundError(LdcError, LookupError):
 
 class DataUnavailableError(LdcError, RuntimeError):
     """MNIST is neither prepared on disk nor downloadable (no network)."""
+
+
+class TrainingError(LdcError, RuntimeError):
+    """Training failed in a way another configuration avoids: the loss became NaN or infinite."""
+
+
+def shown(value, limit=80):
+    """Return ``value`` as one safe line for a message: ``repr`` (control characters escaped), cut to ``limit``.
+
+    Text that comes from a file (a container's model description) is untrusted:
+    printed raw it could break a message into lines, colour the terminal, or
+    pose as a command. Messages show it only through this.
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 4] + "...'"

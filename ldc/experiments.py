@@ -9,7 +9,7 @@ it is made.
 
     reference()       lambda=2000, 15 epochs: the tutorial's model (chapters 3, 5, 6)
     transforms()      conv and MLP transforms with 2, 5, 20, 50 latents, 5 epochs (chapters 2, 6)
-    lambda_sweep()    one 15-epoch model per lambda (chapter 4)
+    lambda_sweep()    one 15-epoch model per lambda (chapter 4; chapter 5 decodes its lambda=500 strings)
     report_check()    the report's four lambdas after 5 epochs (chapter 4)
 """
 from __future__ import annotations
@@ -101,8 +101,9 @@ def prepare(configs, jobs=1, log=None):
         except FileNotFoundError:
             missing.append(config)
         except cache.CorruptEntryError as err:
-            log(f"model cache: {err}; it will be trained again")
-            cache.remove_entry(path)
+            removed = cache.remove_entry(path)
+            log(f"model cache: {err}; " + ("it will be trained again" if removed else
+                                             "it cannot be removed (a read-only cache?)"))
             missing.append(config)
     found = len(configs) - len(missing)
     runs = _runs(missing)

@@ -87,6 +87,27 @@ class CodingTables:
                                     index[..., None].astype(np.intp), axis=-1)[..., 0]
         return np.sum(PRECISION - np.log2(counts), axis=-1)
 
+    def cheapest_bits(self):
+        """Return the fewest bits any item can cost: every channel at its most probable value (float)."""
+        return float(np.sum(PRECISION - np.log2(self.counts.max(axis=1))))
+
+    def with_check(self, symbols=256):
+        """Return these tables plus one channel of ``symbols`` (almost) equally likely values 0..symbols-1.
+
+        The codec codes a check value of each digit's integers there (see
+        :meth:`ldc.codec.Codec.compress`): about log2(symbols) bits.
+        """
+        if not 2 <= symbols <= TOTAL // 2:
+            raise ValueError(f"symbols={symbols}: expected 2..{TOTAL // 2}")
+        each = TOTAL // (symbols + 1)
+        row = np.zeros(max(self.counts.shape[1], symbols + 1), dtype=np.int64)
+        row[:symbols] = each
+        row[symbols] = TOTAL - each * symbols  # the escape takes the rest
+        counts = np.zeros((self.channels + 1, len(row)), dtype=np.int64)
+        counts[:-1, :self.counts.shape[1]] = self.counts
+        counts[-1] = row
+        return CodingTables(counts, np.append(self.offsets, 0), np.append(self.sizes, symbols + 1))
+
     def symbols(self, values):
         """Return each value's symbol index in its channel's table, the escape index for values outside it: int32."""
         shifted = np.asarray(values, dtype=np.int64) - self.offsets

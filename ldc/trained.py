@@ -136,19 +136,22 @@ def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
         except FileNotFoundError:
             pass
         except cache.CorruptEntryError as err:
-            log(f"model cache: {err}; removing it and training again")
-            cache.remove_entry(path)
-    store = _store if use_cache else (lambda trained, verbose, log: None)
-    by_epoch = {snapshot.epochs: snapshot for snapshot in snapshots}
+            if cache.remove_entry(path):
+                log(f"model cache: {err}; removed it, training again")
+            else:
+                log(f"model cache: {err}, and it cannot be removed (a read-only cache?); training without the cache")
+                use_cache, path = False, None
+    by_epoch = {snapshot.epochs: snapshot for snapshot in snapshots} if use_cache else {}
 
     def on_epoch(result):
         snapshot = by_epoch.get(len(result.history))
         if snapshot is not None:
-            store(_trained(snapshot, result, "miss", cache.entry_path(snapshot.cache_key())), verbose, log)
+            _store(_trained(snapshot, result, "miss", cache.entry_path(snapshot.cache_key())), verbose, log)
 
-    result = train(config, verbose=verbose, log=log, on_epoch=on_epoch if snapshots else None)
+    result = train(config, verbose=verbose, log=log, on_epoch=on_epoch if by_epoch else None)
     trained = _trained(config, result, "miss" if use_cache else "off", path)
-    store(trained, verbose, log)
+    if use_cache:
+        _store(trained, verbose, log)
     return trained
 
 
@@ -172,30 +175,29 @@ def _store(trained, verbose, log):
 def find_model(fingerprint, description=None):
     """Return the cached :class:`TrainedModel` whose fingerprint (16 bytes) matches; ModelNotFoundError if none.
 
-    ``description`` (the dict a container file carries) only improves the
-    error message: it names the configuration to train.
+    ``description`` (the dict a container file carries: untrusted) only
+    improves the error message: it names the model, escaped, and when it is a
+    configuration this ldc can train, the command that trains it, written from
+    the validated configuration, never from the file's text.
     """
     wanted = fingerprint.hex()
     for path, meta in cache.iter_entries():
         if meta.get("fingerprint") == wanted:
-            arrays, meta = cache.load_entry(path)
-            return _restore(path, arrays, meta)
+            try:
+                arrays, meta = cache.load_entry(path)
+                return _restore(path, arrays, meta)
+            except cache.CorruptEntryError:
+                continue  # another entry may still hold it; a damaged one is rebuilt when its config is loaded
     message = f"no model with fingerprint {wanted} in the model cache at {cache.models_dir()}"
     if description:
         message += f"; the file was written by a model trained with {describe_model(description)}"
-        if "lmbda" in description:
-            command = f"python -m ldc train --lmbda {description['lmbda']:g}"
-            if description.get("latent_dims", 50) != 50:
-                command += f" --latent-dims {description['latent_dims']}"
-            if "epochs" in description:
-                command += f" --epochs {description['epochs']}"
-            if description.get("steps_per_epoch") is not None:
-                command += f" --steps-per-epoch {description['steps_per_epoch']}"
-            if description.get("seed", 0) != 0:
-                command += f" --seed {description['seed']}"
-            if description.get("quick"):
-                command += " --quick"
-            message += (f" (run `{command}` to train it here; training is seeded, but only a bit-identical "
-                        "result has the same fingerprint)")
-    raise ModelNotFoundError(message)
+        from ldc.cli import train_command
 
+        try:
+            command = train_command(TrainConfig.from_dict(description))
+        except (ValueError, TypeError):
+            command = None
+        if command:
+            message += (f" (run `{command}` to train it here; training is seeded, but only a "
+                        "bit-identical result has the same fingerprint)")
+    raise ModelNotFoundError(message)

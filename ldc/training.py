@@ -25,6 +25,7 @@ import numpy as np
 
 from ldc._tf import tf
 from ldc.data import load_mnist, training_batches
+from ldc.errors import TrainingError, shown
 from ldc.model import CompressionModel, lagrangian
 from ldc.modes import mode_name, quick_mode
 from ldc.transforms import ARCHITECTURES
@@ -38,11 +39,25 @@ QUICK_BUDGET = {"epochs": 2, "steps_per_epoch": 25, "train_digits": 4096, "test_
 EVAL_BATCH = 1000  # digits per evaluation batch (forward only, so larger than training's)
 
 
+MAX_LMBDA = 1e5  # far above the course's 100-8000; larger weights only push float32 training towards overflow
+SEEDS = 2 ** 32  # NumPy's and TensorFlow's seeds are 0 .. 2**32 - 1
+
+
 def _positive_int_or_none(name, value):
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}={value!r}: expected a positive int or None")
+        raise ValueError(f"{name}={shown(value)}: expected a positive int or None")
+
+
+def _number_in(name, value, high, meaning):
+    """Return ``value`` as a float in (0, high]; ValueError naming it otherwise (text and booleans are not numbers)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name}={shown(value)}: expected a number ({meaning})")
+    number = float(value)
+    if not (math.isfinite(number) and 0 < number <= high):
+        raise ValueError(f"{name}={shown(value)}: expected a number in (0, {high:g}] ({meaning})")
+    return number
 
 
 @dataclass(frozen=True)
@@ -69,23 +84,22 @@ class TrainConfig:
     quick: bool = field(default_factory=quick_mode)
 
     def __post_init__(self):
-        lmbda = float(self.lmbda)
-        if not math.isfinite(lmbda) or lmbda <= 0:
-            raise ValueError(f"lmbda={self.lmbda!r}: expected a positive finite number (the weight of distortion)")
-        object.__setattr__(self, "lmbda", lmbda)
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture={self.architecture!r}: expected one of {ARCHITECTURES}")
+        object.__setattr__(self, "lmbda", _number_in("lmbda", self.lmbda, MAX_LMBDA, "the weight of distortion"))
+        if not isinstance(self.architecture, str) or self.architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture={shown(self.architecture)}: expected one of {ARCHITECTURES}")
         for name in ("latent_dims", "epochs", "batch_size"):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name}=None: expected a positive int")
             _positive_int_or_none(name, getattr(self, name))
             object.__setattr__(self, name, int(getattr(self, name)))
         for name in ("steps_per_epoch", "train_digits", "test_digits"):
             _positive_int_or_none(name, getattr(self, name))
-        if not (isinstance(self.seed, (int, np.integer)) and not isinstance(self.seed, bool)):
-            raise ValueError(f"seed={self.seed!r}: expected an int")
-        learning_rate = float(self.learning_rate)
-        if not math.isfinite(learning_rate) or learning_rate <= 0:
-            raise ValueError(f"learning_rate={self.learning_rate!r}: expected a positive number")
-        object.__setattr__(self, "learning_rate", learning_rate)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < SEEDS:
+            raise ValueError(f"seed={shown(self.seed)}: expected an int in 0..{SEEDS - 1}")
+        object.__setattr__(self, "seed", int(self.seed))
+        object.__setattr__(self, "learning_rate", _number_in("learning_rate", self.learning_rate, 1.0, "Adam's step"))
+        if not isinstance(self.quick, (bool, np.bool_)):
+            raise ValueError(f"quick={shown(self.quick)}: expected True or False")
         object.__setattr__(self, "quick", bool(self.quick))
         if self.quick:
             for name, cap in QUICK_BUDGET.items():
@@ -122,23 +136,24 @@ class TrainConfig:
 
 
 def describe_model(description):
-    """Return a short text for a (possibly partial) configuration dict, as :meth:`TrainConfig.describe` writes it.
+    """Return a short text for a (possibly partial, possibly untrusted) configuration dict, as :meth:`TrainConfig.describe` writes it.
 
     Container files carry ``TrainConfig.to_dict()`` as their model
-    description; this names the model in messages about such files.
+    description; this names the model in messages about such files. Fields of
+    unexpected types are shown quoted and escaped (:func:`ldc.errors.shown`).
     """
+    def number(value):
+        return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+    formats = {"lmbda": lambda v: f"lmbda={v:g}" if number(v) else None,
+               "latent_dims": lambda v: f"{v} latents" if number(v) else None,
+               "architecture": lambda v: v if v in ARCHITECTURES else None,
+               "epochs": lambda v: f"{v} epochs" if number(v) else None,
+               "quick": lambda v: f"{mode_name(v)} mode" if isinstance(v, bool) else None}
     parts = []
-    if "lmbda" in description:
-        lmbda = description["lmbda"]
-        parts.append(f"lmbda={lmbda:g}" if isinstance(lmbda, (int, float)) else f"lmbda={lmbda}")
-    if "latent_dims" in description:
-        parts.append(f"{description['latent_dims']} latents")
-    if "architecture" in description:
-        parts.append(str(description["architecture"]))
-    if "epochs" in description:
-        parts.append(f"{description['epochs']} epochs")
-    if "quick" in description:
-        parts.append(f"{mode_name(bool(description['quick']))} mode")
+    for key, format_value in formats.items():
+        if key in description:
+            parts.append(format_value(description[key]) or f"{key}={shown(description[key], 40)}")
     return ", ".join(parts) or "no description"
 
 
@@ -271,6 +286,9 @@ def train(config, verbose=True, log=None, on_epoch=None):
         for _ in range(steps_per_epoch):
             means.append(train_step(next(batches)))
         rates, distortions = (np.array([float(v) for v in column]) for column in zip(*means))  # waits for the last step
+        if not (np.all(np.isfinite(rates)) and np.all(np.isfinite(distortions))):
+            raise TrainingError(f"training {config.describe()} diverged in epoch {epoch}: the loss became NaN or "
+                                "infinite; a smaller lmbda or learning rate trains")
         steps_done = time.perf_counter()
         step_seconds += steps_done - epoch_started
         test = evaluate(model, test_digits)

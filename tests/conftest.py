@@ -55,6 +55,22 @@ def synthetic_digits(n, seed=0):
     return np.round(255 * images).astype(np.uint8)
 
 
+@pytest.fixture
+def synthetic_mnist(monkeypatch):
+    """Make training read small synthetic digits instead of MNIST (for tests of what surrounds training)."""
+    import ldc
+    import ldc.training
+
+    def fake_load(split, limit=None, data_dir=None):
+        images = synthetic_digits(limit or 64, seed=0 if split == "train" else 1)
+        return ldc.Digits(images, np.zeros(len(images), np.int64))
+    monkeypatch.setattr(ldc.training, "load_mnist", fake_load)
+
+
+# A configuration that trains in about a second on synthetic_mnist.
+TINY = dict(lmbda=100.0, latent_dims=6, epochs=1, steps_per_epoch=3, batch_size=16, train_digits=64, test_digits=32)
+
+
 @pytest.fixture(scope="session")
 def digits():
     """64 synthetic uint8 digits (64, 28, 28)."""

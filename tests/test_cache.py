@@ -4,19 +4,7 @@ import pytest
 import ldc
 import ldc.training
 from ldc import cache
-from tests.conftest import synthetic_digits
-
-
-@pytest.fixture
-def synthetic_mnist(monkeypatch):
-    """Make training read small synthetic digits instead of MNIST (the cache logic is what is tested here)."""
-    def fake_load(split, limit=None, data_dir=None):
-        images = synthetic_digits(limit or 64, seed=0 if split == "train" else 1)
-        return ldc.Digits(images, np.zeros(len(images), np.int64))
-    monkeypatch.setattr(ldc.training, "load_mnist", fake_load)
-
-
-TINY = dict(lmbda=100.0, latent_dims=6, epochs=1, steps_per_epoch=3, batch_size=16, train_digits=64, test_digits=32)
+from tests.conftest import TINY
 
 
 def test_entry_round_trip_and_no_leftovers(isolated_cache):
@@ -83,7 +71,7 @@ def test_a_corrupt_entry_is_rebuilt_not_loaded(isolated_cache, synthetic_mnist, 
     messages = []
     rebuilt = ldc.load_or_train(config, verbose=False, log=messages.append)
     assert rebuilt.cache == "miss"
-    assert any("removing it and training again" in m for m in messages), messages
+    assert any("removed it, training again" in m for m in messages), messages
     again = ldc.load_or_train(config, verbose=False)
     assert again.cache == "hit" and again.fingerprint == rebuilt.fingerprint
 

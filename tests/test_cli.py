@@ -55,7 +55,7 @@ def inputs(tmp_path):
     ("negative.npy", "0..255, found -1..-1"),
     ("nan.npy", "not finite"),
     ("empty.npy", "no digits"),
-    ("pickled.npy", "not a readable .npy"),
+    ("pickled.npy", "holds Python objects"),
     ("not_numpy.npy", "not a readable .npy"),
     ("big.png", "32x32 pixels, expected 28x28"),
     ("fake.png", "not a readable PNG"),
@@ -84,12 +84,12 @@ def test_decompress_names_the_missing_model_and_how_to_train_it(capsys, tmp_path
     path.write_bytes(real_container)
     status, _, err = run_main(capsys, "decompress", str(path), str(tmp_path / "out.npy"))
     assert_one_line_error(status, err, "no model with fingerprint")
-    assert "python -m ldc train --lmbda 123 --latent-dims 8" in err
+    assert "`python -m ldc train --lmbda 123 --epochs 15 --latent-dims 8`" in err
 
 
 @pytest.mark.parametrize("argv, fragment", [
     (["train"], "required: --lmbda"),
-    (["train", "--lmbda", "-5"], "not a positive number"),
+    (["train", "--lmbda", "-5"], "not a number in (0, 100000]"),
     (["train", "--lmbda", "2000", "--epochs", "0"], "0 is not positive"),
     (["fly"], "invalid choice"),
 ])

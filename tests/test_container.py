@@ -63,8 +63,9 @@ def test_version_1_files_are_refused_with_a_message_that_says_why(real_container
     (lambda d: d[:8] + b"\x07" + d[9:], "format version 7"),
     (lambda d: d[:9] + b"\x01" + d[10:], "flags"),
     (lambda d: d[:-5] + bytes([d[-5] ^ 0x10]) + d[-4:], "checksum mismatch"),
-    (lambda d: d[:26] + struct.pack("<I", 10 ** 6) + d[30:], "checksum mismatch"),
-    (lambda d: d[:30] + struct.pack("<H", 60000) + d[32:], "announces a 60000-byte description"),
+    (lambda d: d[:26] + struct.pack("<I", 1000) + d[30:], "checksum mismatch"),
+    (lambda d: d[:26] + struct.pack("<I", 10 ** 6) + d[30:], "announces 1,000,000 digits; a container holds at most"),
+    (lambda d: d[:30] + struct.pack("<H", 60000) + d[32:], "announces a 60000-byte model description"),
 ])
 def test_each_kind_of_damage_gets_its_own_message(real_container, mutate, message):
     with pytest.raises(ldc.ContainerError, match=message):
@@ -76,8 +77,14 @@ def test_pack_rejects_what_it_cannot_store():
         ldc.pack(ldc.Container(b"short", 1, b""))
     with pytest.raises(ValueError, match="count"):
         ldc.pack(ldc.Container(FINGERPRINT, -1, b""))
-    with pytest.raises(ValueError, match="at most 65535"):
-        ldc.pack(_container(description={"x": "y" * 70_000}))
+    with pytest.raises(ValueError, match="string over 200 characters"):
+        ldc.pack(_container(description={"x": "y" * 201}))
+    with pytest.raises(ValueError, match="at most 4096"):
+        ldc.pack(_container(description={f"field{i}": "y" * 190 for i in range(30)}))
+    with pytest.raises(ValueError, match="is a list"):
+        ldc.pack(_container(description={"lmbda": [1, 2]}))
+    with pytest.raises(ValueError, match="count"):
+        ldc.pack(ldc.Container(FINGERPRINT, 2 ** 18 + 1, b""))
 
 
 def _corrupt(data, kind, position, value, length):
