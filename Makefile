@@ -6,9 +6,17 @@
 #                      chapters; any failed or timed-out cell fails it, naming the chapter, cell and report
 #   make book QUICK=1  the same on quick mode's small budget                    -> _build/quick-3.11/_build/html
 #                      (the folder is named for the mode and the Python: -3.13 on the modern stack)
-#   make test          setup, unit + integration tests, then the chapters: jupytext sync leaves git clean,
-#                      nbval runs every chapter (quick mode), a strict quick-mode book build, and every
-#                      chapter page checked in headless Chromium (screenshots in _build/screenshots-3.11, -3.13)
+#   make test          setup, unit + integration tests (the autograder included), then the chapters: jupytext
+#                      sync and the student notebooks leave git clean, nbval runs every chapter (quick mode),
+#                      strict quick-mode builds of both editions, every chapter page checked in headless
+#                      Chromium (screenshots in _build/screenshots-3.11, -3.13), no solution line in the
+#                      student edition or the student notebooks
+#   make book EDITION=student   the student edition: the same book without solutions (none in its HTML,
+#                      none in its sources), whose Colab buttons open the student notebooks in student/
+#                      -> _build/student-full-3.11/_build/html (QUICK=1 works too)
+#   make assignments   the nbgrader course in _build/course (one assignment per chapter, made from the chapters)
+#                      and the released student notebooks in student/ (committed: Colab opens them)
+#   make grade SUBMISSIONS=folder   autograde folder/<student>/<chapter>.ipynb; grades in GRADES (grades.csv)
 #   make test-fast     setup, then the unit tests only (synthetic digits, no real MNIST)
 #   make test-colab    a Colab-like venv (Python 3.13, Colab's pins): the chapters' first-cell install from
 #                      this checkout, checked to add only what Colab lacks, then every chapter by nbval
@@ -44,9 +52,18 @@ CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.md))
 NOTEBOOKS := $(CHAPTERS:.md=.ipynb)
 QUICK ?=
 MODE := $(if $(filter-out 0,$(QUICK)),quick,full)
+# EDITION=student: the book without solutions, built from sources tools/classroom.py writes to STUDENT_SRC.
+EDITION ?= teacher
+STUDENT_SRC := _build/student-src
 # One folder (and execution cache) per mode and Python: a page shows what its own stack executed.
-BOOK_OUT := _build/$(MODE)-$(PYVER)
+TEACHER_OUT := _build/$(MODE)-$(PYVER)
+BOOK_OUT := $(if $(filter student,$(EDITION)),_build/student-$(MODE)-$(PYVER),$(TEACHER_OUT))
 BOOK_HTML := $(BOOK_OUT)/_build/html
+# The pages the page check opens, relative to the HTML folder.
+PAGES := $(if $(filter student,$(EDITION)),$(patsubst book/%,student/%,$(CHAPTERS)),$(CHAPTERS))
+# The nbgrader course folder, and where `make grade` writes the grades.
+COURSE := _build/course
+GRADES ?= grades.csv
 # STRICT=1: every Sphinx warning (a broken reference too) fails the build; make test sets it.
 # A failing cell fails the build in every mode.
 STRICT ?=
@@ -66,7 +83,7 @@ COLAB_VENV := .venv-colab
 COLAB_PACKAGES := tensorflow tensorflow-datasets keras matplotlib scipy pillow ipykernel tensorflow-probability
 
 .PHONY: setup python-check browser test test-fast unit-tests sync-check nbval book page-check \
-        test-colab stacks-check test-cross test-all clean
+        assignments grade leak-check test-colab stacks-check test-cross test-all clean
 
 setup: $(STAMP) browser
 
@@ -96,6 +113,9 @@ test: setup
 	$(MAKE) --no-print-directory unit-tests sync-check nbval
 	$(MAKE) --no-print-directory book QUICK=1 STRICT=1
 	$(MAKE) --no-print-directory page-check QUICK=1
+	$(MAKE) --no-print-directory book QUICK=1 STRICT=1 EDITION=student
+	$(MAKE) --no-print-directory page-check QUICK=1 EDITION=student
+	$(MAKE) --no-print-directory leak-check QUICK=1
 
 unit-tests:
 	$(BIN)/python -m pytest -m "$(UNIT_MARKS)"
@@ -103,12 +123,15 @@ unit-tests:
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not integration and $(UNIT_MARKS)"
 
-# The .md chapters are the source; their paired .ipynb (what Colab opens) must match them.
+# The .md chapters are the source; their paired .ipynb (what Colab opens) and the student notebooks made
+# from them (what the student edition's Colab buttons open) must match them.
 sync-check:
 	$(BIN)/jupytext --sync $(CHAPTERS)
 	@git diff --exit-code -- book || { echo "jupytext --sync changed the files above: commit the synced pair"; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- book); \
-	  [ -z "$$untracked" ] || { echo "untracked chapter files: $$untracked"; exit 1; }
+	$(BIN)/python tools/classroom.py assignments --course $(COURSE) --student student
+	@git diff --exit-code -- student || { echo "the student notebooks are out of date: run make assignments and commit student/"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- book student); \
+	  [ -z "$$untracked" ] || { echo "untracked chapter or student files: $$untracked"; exit 1; }
 
 # Every chapter, top to bottom, in quick mode; cells must run without error.
 nbval:
@@ -120,12 +143,28 @@ nbval:
 
 # Trains every model the chapters need (ldc.experiments, JOBS at a time), then executes the chapters;
 # a failed or timed-out cell fails the build, naming the chapter, the cell and the report.
+# EDITION=student builds from sources without solutions, reusing the teacher edition's executed chapters.
 book: $(STAMP)
-	$(BIN)/python tools/build_book.py --out $(BOOK_OUT) --jobs $(JOBS) --started $(MAKE_STARTED) $(if $(filter quick,$(MODE)),--quick) $(if $(filter-out 0,$(STRICT)),--strict)
+	@case "$(EDITION)" in teacher|student) ;; *) echo "EDITION=$(EDITION): expected teacher (the default) or student"; exit 1;; esac
+	$(if $(filter student,$(EDITION)),$(BIN)/python tools/classroom.py student-book $(STUDENT_SRC) --cache $(TEACHER_OUT)/_build/.jupyter_cache)
+	$(BIN)/python tools/build_book.py --out $(BOOK_OUT) --jobs $(JOBS) --started $(MAKE_STARTED) $(if $(filter quick,$(MODE)),--quick) $(if $(filter-out 0,$(STRICT)),--strict) $(if $(filter student,$(EDITION)),--root $(STUDENT_SRC))
 
 # Each chapter page in headless Chromium: screenshot, figure, no error, Colab link.
 page-check: browser
-	$(BIN)/python tools/check_pages.py $(BOOK_HTML) --out _build/screenshots-$(PYVER) $(CHAPTERS)
+	$(BIN)/python tools/check_pages.py $(BOOK_HTML) --out _build/screenshots-$(if $(filter student,$(EDITION)),student-)$(PYVER) $(PAGES)
+
+# No line of any solution in the student edition's HTML (every file of it) or in the student notebooks.
+leak-check:
+	$(BIN)/python tools/classroom.py leaks _build/student-$(MODE)-$(PYVER)/_build/html student
+
+# nbgrader: one assignment per chapter, released to student/ (see the README's section for teachers).
+assignments: $(STAMP)
+	$(BIN)/python tools/classroom.py assignments --course $(COURSE) --student student
+
+grade: $(STAMP)
+	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade SUBMISSIONS=folder: a folder of <student>/<chapter>.ipynb"; exit 1; }
+	@[ -f $(COURSE)/gradebook.db ] || $(MAKE) --no-print-directory assignments
+	LDC_QUICK=$(if $(filter quick,$(MODE)),1,0) $(BIN)/python tools/classroom.py grade $(SUBMISSIONS) --course $(COURSE) --csv $(GRADES)
 
 # A venv with exactly what Colab preinstalls (Python 3.13), then the chapters' first-cell install pointed
 # at this checkout (tools/colab_install.py checks that it changes none of Colab's packages), then nbval.

@@ -83,11 +83,17 @@ def test_chapter_ends_with_two_to_four_exercises_each_with_a_folded_solution(cha
     text = chapter.read_text()
     assert "\n## Exercises\n" in text
     exercises = text.split("\n## Exercises\n", 1)[1]
-    count = len(re.findall(r"^\*\*Exercise \d+\.\*\*", exercises, re.M))
-    solutions = len(re.findall(r"^<details>\n<summary>Solution</summary>\n", exercises, re.M))
-    assert 2 <= count <= 4
-    assert solutions == count
-    assert exercises.count("</details>") == count
+    labels = re.findall(r"^````\{exercise\}[^\n]*\n:label: (ex-[\w-]+)$", exercises, re.M)
+    solutions = re.findall(r"^````\{solution\} (ex-[\w-]+)\n:class: dropdown$", exercises, re.M)
+    assert 2 <= len(labels) <= 4
+    assert solutions == labels, "each exercise is followed by its solution, folded (a dropdown)"
+    assert "<details>" not in text
+
+
+def test_exercise_labels_are_unique_across_the_book():
+    labels = [label for chapter in CHAPTERS
+              for label in re.findall(r"^:label: (ex-[\w-]+)$", chapter.read_text(), re.M)]
+    assert len(labels) == len(set(labels)) >= 2 * len(CHAPTERS)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)

@@ -1,0 +1,159 @@
+"""The exercises as a teacher uses them: nbgrader assignments, the student edition's sources, grading.
+
+The fast tests read the chapters; the integration test generates the
+assignments and autogrades three submissions per chapter with nbgrader
+(quick mode): the model answers, the untouched student notebooks, and a
+notebook with a planted wrong answer for every gradable exercise.
+"""
+import copy
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import classroom  # noqa: E402
+
+from tests.wrong_answers import WRONG  # noqa: E402
+
+CHAPTERS = classroom.chapter_sources(ROOT)
+EXERCISES = {chapter.stem: classroom.exercises(chapter.read_text(), chapter.stem) for chapter in CHAPTERS}
+GRADABLE = [e for found in EXERCISES.values() for e in found if e.gradable]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_each_chapter_has_two_to_four_exercises_at_least_two_of_them_graded(chapter):
+    found = EXERCISES[chapter.stem]
+    assert 2 <= len(found) <= 4
+    assert sum(e.gradable for e in found) >= 2
+    assert len({e.label for e in found}) == len(found)
+    for exercise in found:
+        assert exercise.solution_text or exercise.solution_code, f"{exercise.label} has no model answer"
+        if exercise.gradable:
+            assert exercise.hidden_checks, f"{exercise.label}: a graded exercise needs hidden checks"
+            assert "assert" in exercise.checks and "assert" in exercise.hidden_checks
+
+
+def test_every_gradable_exercise_has_a_planted_wrong_answer():
+    assert sorted(WRONG) == sorted(e.label for e in GRADABLE)
+    for exercise in GRADABLE:
+        assert WRONG[exercise.label].strip() != exercise.solution_code.strip()
+
+
+def test_parsing_refuses_an_exercise_without_its_solution():
+    text = "````{exercise} Lonely\n:label: ex-lonely\n\nA question.\n````\n"
+    with pytest.raises(classroom.ClassroomError, match="ex-lonely has no {solution}"):
+        classroom.exercises(text, "a chapter")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_the_student_sources_keep_the_questions_and_lose_every_solution_line(chapter):
+    text = classroom.without_solutions(chapter.read_text())
+    assert "{solution}" not in text
+    for exercise in EXERCISES[chapter.stem]:
+        assert f":label: {exercise.label}" in text
+        if exercise.gradable:
+            assert exercise.checks in text  # the visible checks stay
+
+
+def test_the_student_sources_and_committed_student_notebooks_hold_no_solution_line(tmp_path):
+    out = classroom.student_book(tmp_path / "src", ROOT)
+    hits, _, files = classroom.leaks([out], ROOT)
+    assert files == 2 * len(CHAPTERS) + 1 and hits == []  # the pages, the intro, the student notebooks
+
+
+def test_the_committed_student_notebooks_hold_no_solution_line():
+    hits, searched, files = classroom.leaks([ROOT / "student"], ROOT)
+    assert files == len(CHAPTERS) and searched > 100
+    assert hits == []
+
+
+def test_the_leak_search_finds_a_solution_line(tmp_path):
+    exercise = GRADABLE[0]
+    line = next(line for line in exercise.solution_lines() if "=" in line)
+    (tmp_path / "page.html").write_text(f"<pre><span>{line[:10]}</span>{line[10:]}</pre>")
+    hits, _, _ = classroom.leaks([tmp_path], ROOT)
+    assert len(hits) == 1 and exercise.label in hits[0]
+
+
+def test_a_source_notebook_has_answer_and_check_cells_per_exercise():
+    notebook = classroom.source_notebook(CHAPTERS[0], 1)
+    cells = {cell["id"]: cell for cell in notebook["cells"]}
+    assert len(cells) == len(notebook["cells"]), "cell ids are unique"
+    first = next(cell for cell in notebook["cells"] if cell["cell_type"] == "code")
+    assert "google.colab" in "".join(first["source"]), "the Colab install cell stays the first code cell"
+    for exercise in EXERCISES[CHAPTERS[0].stem]:
+        answer = cells[f"{exercise.label}-answer"]
+        assert answer["metadata"]["nbgrader"]["solution"] is True
+        assert "### BEGIN SOLUTION" in answer["source"]
+        if exercise.gradable:
+            checks = cells[f"{exercise.label}-checks"]["metadata"]["nbgrader"]
+            assert checks["grade"] is True and checks["points"] == classroom.POINTS and checks["locked"]
+
+
+def test_the_student_edition_hides_solutions_and_opens_student_notebooks(tmp_path):
+    import yaml
+
+    out = classroom.student_book(tmp_path / "src", ROOT)
+    config = yaml.safe_load((out / "_config.yml").read_text())
+    assert config["sphinx"]["config"]["hide_solutions"] is True
+    assert config["sphinx"]["config"]["html_copy_source"] is False
+    toc = yaml.safe_load((out / "_toc.yml").read_text())
+    assert [entry["file"] for entry in toc["chapters"]] == [f"student/{c.stem}" for c in CHAPTERS]
+    for chapter in CHAPTERS:
+        assert (ROOT / "student" / f"{chapter.stem}.ipynb").is_file(), "the Colab button's notebook is committed"
+        assert "{solution}" not in (out / "student" / chapter.name).read_text()
+
+
+def _submission(release, answers):
+    """A released notebook with the answer cells named in ``answers`` (label -> code) filled in."""
+    notebook = copy.deepcopy(release)
+    for cell in notebook["cells"]:
+        label = cell.get("id", "").removesuffix("-answer")
+        if cell.get("id", "").endswith("-answer") and label in answers:
+            cell["source"] = answers[label]
+    return notebook
+
+
+@pytest.mark.integration
+def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("LDC_QUICK", "1")
+    course = tmp_path / "course"
+    classroom.build_assignments(course, tmp_path / "student", ROOT)
+    for chapter in CHAPTERS:
+        name = chapter.stem
+        release = json.loads((course / "release" / name / f"{name}.ipynb").read_text())
+        # The committed student notebook is this very release (make test's sync check keeps it so).
+        assert release == json.loads((ROOT / "student" / f"{name}.ipynb").read_text())
+        solved = {e.label: e.solution_code for e in EXERCISES[name] if e.solution_code}
+        wrong = {**solved, **{e.label: WRONG[e.label] for e in EXERCISES[name] if e.gradable}}
+        for student, notebook in (("solutions", _submission(release, solved)), ("blank", release),
+                                  ("planted", _submission(release, wrong))):
+            folder = tmp_path / "submissions" / student
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{name}.ipynb").write_text(json.dumps(notebook))
+    rows = classroom.grade(tmp_path / "submissions", course, tmp_path / "grades.csv", ROOT)
+    assert len(rows) == 3 * len(CHAPTERS)
+    for chapter in CHAPTERS:  # the model answers run without a single error, chapter cells included
+        graded = json.loads((course / "autograded" / "solutions" / chapter.stem / f"{chapter.stem}.ipynb").read_text())
+        errors = [(cell.get("id"), output["ename"], output["evalue"][:200]) for cell in graded["cells"]
+                  for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+        assert errors == [], f"{chapter.stem}: the solutions notebook failed: {errors[:3]}"
+    for chapter in CHAPTERS:
+        name = chapter.stem
+        graded = [e for e in EXERCISES[name] if e.gradable]
+        scores = {student: classroom.exercise_scores(course, name, student)
+                  for student in ("solutions", "blank", "planted")}
+        for exercise in graded:
+            cell = f"{exercise.label}-checks"
+            assert scores["solutions"][cell] == (classroom.POINTS, classroom.POINTS), f"{name} {cell}"
+            assert scores["blank"][cell][0] == 0, f"{name} {cell}: an untouched notebook scored"
+            assert scores["planted"][cell][0] == 0, f"{name} {cell}: the planted wrong answer scored"
+    by = {(row["student_id"], row["assignment"]): float(row["score"]) for row in rows}
+    for chapter in CHAPTERS:
+        points = classroom.POINTS * sum(e.gradable for e in EXERCISES[chapter.stem])
+        assert by["solutions", chapter.stem] == points
+        assert by["blank", chapter.stem] == 0 and by["planted", chapter.stem] == 0

@@ -1,0 +1,106 @@
+"""One planted wrong answer per gradable exercise: the mistakes a student could make, which the checks must catch.
+
+tests/test_classroom.py puts each in its exercise's answer cell of the
+released notebook and requires the autograder to give that exercise 0.
+"""
+WRONG = {
+    # bytes, not bits: 8 times too few
+    "ex-dct-blank": """\
+codec128 = ldc.DCTCodec(128).fit(train.images)
+blank_bits = len(codec128.compress(np.zeros((1, 28, 28), np.uint8))[0])
+digit_bits = ldc.bits_per_digit(codec128.compress(test.images))
+""",
+    # the largest signed values, not the largest magnitudes
+    "ex-dct-fifty": """\
+def keep_largest(c, k):
+    order = np.argsort(-c, axis=-1)[..., :k]
+    kept = np.zeros_like(c)
+    np.put_along_axis(kept, order, np.take_along_axis(c, order, -1), -1)
+    return kept
+
+
+whole = ldc.DCTCodec(step=1, block=28)
+c = whole.transform(test.images)
+kept = np.zeros_like(c)
+kept[..., :50] = c[..., :50]  # the first 50 in memory, not the lowest u + v
+psnr_lowest = ldc.psnr(test.images, whole.inverse(kept))
+psnr_largest = ldc.psnr(test.images, whole.inverse(keep_largest(c, 50)))
+""",
+    # the biases forgotten
+    "ex-mlp-count": """\
+mlp_encoder = 784 * 500 + 500 * 50
+mlp_decoder = 50 * 500 + 500 * 784
+""",
+    # the share of the first layer, not of the biggest
+    "ex-biggest-layer": """\
+def biggest_layer(transform):
+    layer = transform.layers[0]
+    return layer.name, layer.count_params() / ldc.count_parameters(transform)
+""",
+    # noisy latents priced, not the rounded ones, and the sum over the batch
+    "ex-untrained-prior": """\
+fresh = ldc.LogisticPrior(latent_dims=model.latent_dims)
+_, bits = fresh(rounded_out["latents"], training=False)
+untrained_bits = float(bits.numpy().sum())
+_, bits = prior(rounded_out["latents"], training=False)
+trained_bits = float(bits.numpy().sum())
+""",
+    # ln 2 on the wrong side
+    "ex-vae-lambda": """\
+vae_lmbda = 784 * np.log(2) / mae_rounded
+""",
+    # the slope's sign and the real bits instead of the information content
+    "ex-slopes": """\
+slopes = [(learned[b]["real_bits"] - learned[a]["real_bits"])
+          / (learned[b]["mae"] - learned[a]["mae"])
+          for a, b in zip(lambdas, lambdas[1:])]
+""",
+    # the information content instead of the real bytes
+    "ex-bits-per-pixel": """\
+ours_bpp = ldc.bits_per_pixel(learned[2000]["information_bits"])
+png_bpp = ldc.bits_per_pixel(png["bits"])
+times_smaller = png_bpp / ours_bpp
+""",
+    # the entropy in nats
+    "ex-length-entropy": """\
+lengths = np.array([len(s) for s in everything.strings])
+_, counts = np.unique(lengths, return_counts=True)
+p = counts / counts.sum()
+length_bits = float(-(p * np.log(p)).sum())
+""",
+    # axis 1 moves the digit down, not right
+    "ex-shift": """\
+def shift_right(digits, k):
+    return np.roll(digits, k, axis=1)
+
+
+digits = test.images[:1000]
+before = codec.compress(digits).information_bits
+after = codec.compress(shift_right(digits, 3)).information_bits
+share_costlier = float(np.mean(after > before))
+""",
+    # every decoded string counted as "same", without comparing
+    "ex-flip": """\
+outcomes = {"refused": 0, "same": 0, "other": 0}
+for string in everything.strings[:1000]:
+    damaged = bytearray(string)
+    damaged[len(damaged) // 2] ^= 0xFF
+    try:
+        codec.decompress([bytes(damaged)])
+    except ldc.InputError:
+        outcomes["refused"] += 1
+    else:
+        outcomes["same"] += 1
+""",
+    # the mean over the wrong axis: one number per latent dimension and class mixed up
+    "ex-class-means": """\
+class_means = np.stack([latents[test.labels == d].mean(axis=1)[:codec.latent_dims]
+                        for d in range(10)])
+""",
+    # uint8 arithmetic wraps around below zero
+    "ex-nearest": """\
+def nearest_digit(images, pool):
+    gaps = np.stack([np.abs(pool - image).mean(axis=(1, 2)) for image in images])
+    return gaps.argmin(axis=1)
+""",
+}

@@ -1,0 +1,453 @@
+"""The chapters' exercises for a classroom: nbgrader assignments, the student edition, grading, leak search.
+
+    python tools/classroom.py assignments [--course _build/course] [--student student]
+    python tools/classroom.py student-book OUT [--cache TEACHER_BOOK/_build/.jupyter_cache]
+    python tools/classroom.py grade SUBMISSIONS [--course _build/course] [--csv grades.csv]
+    python tools/classroom.py leaks PATH [PATH ...]
+
+One source: each chapter's exercises are sphinx-exercise directives in its
+``.md`` (paired with the committed ``.ipynb``)::
+
+    ````{exercise} A title
+    :label: ex-name
+
+    The question. A gradable one names what to define and shows its checks:
+
+    ```python
+    # Checks
+    assert ...
+    ```
+    ````
+
+    ````{solution} ex-name
+    :class: dropdown
+
+    ```python
+    the model answer (the first python block)
+    ```
+
+    Prose.
+
+    ```python
+    # Hidden checks
+    assert ...
+    ```
+    ````
+
+``assignments`` turns each chapter's notebook into an nbgrader source
+notebook (the chapter's cells, then per exercise: the question, an answer
+cell holding the model answer between nbgrader's solution markers, and for a
+gradable exercise a test cell with the visible and the hidden checks), runs
+``nbgrader generate_assignment``, and copies the released student notebooks
+to ``student/`` (committed: the Colab links of the student edition open
+them). ``student-book`` writes the student edition's sources: the chapters
+without their ``{solution}`` blocks, a configuration with solutions hidden
+and no copied sources, and launch buttons that open ``student/``.
+``grade`` autogrades a folder of submitted notebooks and writes a CSV.
+``leaks`` searches files for any line of any solution.
+"""
+import argparse
+import copy
+import csv
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DIRECTIVE = re.compile(r"^````\{(exercise|solution)\}[ \t]*([^\n]*)\n(.*?)^````[ \t]*\n?", re.S | re.M)
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```[ \t]*\n?", re.S | re.M)
+VISIBLE, HIDDEN = "# Checks", "# Hidden checks"
+POINTS = 1  # per gradable exercise
+SCHEMA = 3  # nbgrader's cell metadata schema
+IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md"]  # a jupytext twin would leak
+ANSWER_NOTE = "*Your answer (read by your teacher, not graded automatically):*"
+
+
+class ClassroomError(Exception):
+    """A chapter's exercises or a submission folder that cannot be used, with what is wrong."""
+
+
+@dataclass
+class Exercise:
+    """One exercise of a chapter, with its solution; ``checks`` is None for an open-ended one."""
+
+    chapter: str
+    number: int
+    label: str
+    title: str
+    prompt: str  # the question's markdown, without its checks block
+    checks: str | None
+    solution_code: str | None
+    solution_text: str  # the solution's markdown, without its code blocks
+    hidden_checks: str | None
+
+    @property
+    def gradable(self):
+        return self.checks is not None
+
+    def solution_lines(self):
+        """Every line a student must not see: the model answer, the hidden checks and the prose."""
+        code = "\n".join(filter(None, [self.solution_code, self.hidden_checks]))
+        lines = [line.strip() for line in code.splitlines()]
+        prose = " ".join(self.solution_text.split())
+        sentences = [s.strip() for s in re.split(r"(?<=[.:!?])\s+", prose)]
+        return [line for line in lines + sentences if len(line) >= 20 and not line.startswith("#")]
+
+
+def _options(body):
+    """Split a directive's body into its ``:name: value`` options and the rest."""
+    lines = body.splitlines()
+    options = {}
+    while lines and re.match(r"^:[\w-]+:", lines[0]):
+        name, _, value = lines.pop(0)[1:].partition(":")
+        options[name] = value.strip()
+    return options, "\n".join(lines).strip("\n")
+
+
+def _split_blocks(text, marker):
+    """Return (text without the python blocks that start with ``marker``, those blocks' code joined)."""
+    found = []
+
+    def take(match):
+        code = match.group(1)
+        if code.lstrip().startswith(marker):
+            found.append(code.strip("\n"))
+            return ""
+        return match.group(0)
+
+    rest = PYTHON_BLOCK.sub(take, text)
+    return re.sub(r"\n{3,}", "\n\n", rest).strip("\n"), ("\n".join(found) if found else None)
+
+
+def exercises(text, chapter="chapter"):
+    """Return the exercises of one chapter's markdown, in order, each paired with its solution."""
+    found, solutions = [], {}
+    for kind, argument, body in DIRECTIVE.findall(text):
+        options, content = _options(body)
+        if kind == "exercise":
+            if "label" not in options:
+                raise ClassroomError(f"{chapter}: exercise {argument!r} has no :label:")
+            prompt, checks = _split_blocks(content, VISIBLE)
+            found.append((options["label"], argument.strip(), prompt, checks))
+        else:
+            label = argument.strip()
+            if label in solutions:
+                raise ClassroomError(f"{chapter}: two solutions for {label}")
+            solutions[label] = content
+    result = []
+    for number, (label, title, prompt, checks) in enumerate(found, start=1):
+        if label not in solutions:
+            raise ClassroomError(f"{chapter}: exercise {label} has no {{solution}}")
+        text_without_hidden, hidden = _split_blocks(solutions.pop(label), HIDDEN)
+        codes = PYTHON_BLOCK.findall(text_without_hidden)
+        prose = PYTHON_BLOCK.sub("", text_without_hidden)
+        if checks is not None and not codes:
+            raise ClassroomError(f"{chapter}: gradable exercise {label} has no model answer (a python block)")
+        if hidden is not None and checks is None:
+            raise ClassroomError(f"{chapter}: exercise {label} has hidden checks but no visible '{VISIBLE}' block")
+        result.append(Exercise(chapter, number, label, title, prompt, checks,
+                               codes[0].strip("\n") if codes else None,
+                               re.sub(r"\n{3,}", "\n\n", prose).strip(), hidden))
+    if solutions:
+        raise ClassroomError(f"{chapter}: solutions without an exercise: {sorted(solutions)}")
+    return result
+
+
+def chapter_sources(root=ROOT):
+    """Return the chapter ``.md`` files listed in ``_toc.yml``, in order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    return [root / f"{entry['file']}.md" for entry in toc["chapters"]]
+
+
+def without_solutions(text):
+    """Return a chapter's markdown with every ``{solution}`` directive removed."""
+    return re.sub(r"\n{3,}", "\n\n", DIRECTIVE.sub(lambda m: "" if m.group(1) == "solution" else m.group(0), text))
+
+
+# --- nbgrader source notebooks -------------------------------------------------------------------
+
+
+def _cell(kind, source, cell_id, **grading):
+    cell = {"cell_type": kind, "id": cell_id, "metadata": {}, "source": source}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    if grading:
+        cell["metadata"]["nbgrader"] = {"schema_version": SCHEMA, "task": False, "grade_id": cell_id, **grading}
+    return cell
+
+
+def _exercise_cells(exercise, number):
+    name = f"Exercise {number}"
+    cells = [_cell("markdown", f"### {name}: {exercise.title}\n\n{exercise.prompt}", f"{exercise.label}-question")]
+    if exercise.solution_code is not None:
+        cells.append(_cell("code", f"### BEGIN SOLUTION\n{exercise.solution_code}\n### END SOLUTION",
+                           f"{exercise.label}-answer", solution=True, grade=False, locked=False))
+    if exercise.gradable:
+        checks = exercise.checks
+        if exercise.hidden_checks:
+            checks += f"\n### BEGIN HIDDEN TESTS\n{exercise.hidden_checks}\n### END HIDDEN TESTS"
+        cells.append(_cell("code", checks, f"{exercise.label}-checks",
+                           solution=False, grade=True, locked=True, points=POINTS))
+    else:
+        cells.append(_cell("markdown", ANSWER_NOTE, f"{exercise.label}-your-answer"))
+    return cells
+
+
+def source_notebook(chapter_md, first_number):
+    """Return the nbgrader source notebook of one chapter (a dict): its paired .ipynb, exercises made cells.
+
+    Exercises are numbered from ``first_number`` on, as the book numbers them (through the whole book).
+    """
+    notebook = json.loads(chapter_md.with_suffix(".ipynb").read_text())
+    found = exercises(chapter_md.read_text(), chapter_md.stem)
+    by_label = {exercise.label: exercise for exercise in found}
+    cells = []
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "markdown" or not DIRECTIVE.search(source):
+            cells.append(cell)
+            continue
+        position, piece = 0, 0
+        for match in DIRECTIVE.finditer(source):
+            before = source[position:match.start()].strip("\n")
+            if before.strip():
+                cells.append(_cell("markdown", before, f"{cell['id']}-{piece}"))
+                piece += 1
+            if match.group(1) == "exercise":
+                label = _options(match.group(3))[0]["label"]
+                cells.extend(_exercise_cells(by_label[label], first_number + by_label[label].number - 1))
+            position = match.end()
+        after = source[position:].strip("\n")
+        if after.strip():
+            cells.append(_cell("markdown", after, f"{cell['id']}-{piece}"))
+    notebook = copy.deepcopy(notebook)
+    notebook["cells"] = cells
+    return notebook
+
+
+def _nbgrader(course, *args):
+    """Run an nbgrader command in ``course`` with this Python's tools on PATH; raise with its output on failure."""
+    bin_dir = str(Path(sys.executable).parent)
+    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
+    result = subprocess.run([str(Path(bin_dir) / "nbgrader"), *args], cwd=course, env=env,
+                            capture_output=True, text=True)
+    errors = [line for line in result.stderr.splitlines() if "| ERROR]" in line]
+    if result.returncode != 0 or errors:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-25:])
+        raise ClassroomError(f"nbgrader {' '.join(args)} failed (exit {result.returncode}):\n{tail}")
+    return result
+
+
+def write_config(course):
+    course.mkdir(parents=True, exist_ok=True)
+    (course / "nbgrader_config.py").write_text(
+        "# Written by tools/classroom.py: the course folder of the ldc assignments.\n"
+        "c = get_config()\n"
+        'c.CourseDirectory.course_id = "ldc"\n'
+        f"c.CourseDirectory.root = {str(course.resolve())!r}\n"
+        f"c.CourseDirectory.ignore = {IGNORED!r}\n"
+        "c.Execute.timeout = 1800  # seconds per cell: a full-mode chapter may train a model\n"
+        "c.Execute.allow_errors = True  # a wrong answer must not stop the later checks\n"
+    )
+
+
+def build_assignments(course, student_dir, root=ROOT):
+    """Write the nbgrader course (source notebooks, released ones) and the student notebooks; return their paths."""
+    write_config(course)
+    written, first = [], 1
+    for chapter in chapter_sources(root):
+        name = chapter.stem
+        folder = course / "source" / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        (folder / f"{name}.ipynb").write_text(json.dumps(source_notebook(chapter, first), indent=1,
+                                                         ensure_ascii=False) + "\n")
+        first += len(exercises(chapter.read_text(), name))
+        _nbgrader(course, "generate_assignment", name, "--force")
+        student_dir.mkdir(parents=True, exist_ok=True)
+        target = student_dir / f"{name}.ipynb"
+        shutil.copyfile(course / "release" / name / f"{name}.ipynb", target)
+        written.append(target)
+    return written
+
+
+# --- the student edition -------------------------------------------------------------------------
+
+
+def student_book(out, root=ROOT, student="student", cache=None):
+    """Write the student edition's sources to ``out``: chapters without solutions, its own config and toc.
+
+    ``cache``: the teacher edition's execution cache (same mode and Python).
+    The chapters' code cells are the same in both editions (exercises are
+    markdown), so the student edition reuses their executed outputs.
+    """
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    if cache is not None:
+        config.setdefault("execute", {})["cache"] = str(Path(cache).resolve())
+    config["title"] = f"{config['title']} (student edition)"
+    sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["hide_solutions"] = True  # sphinx-exercise: no solution directive is rendered
+    sphinx["html_copy_source"] = False  # no _sources/ copies of the pages
+    config.setdefault("html", {})["use_download_button"] = False
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    rename = lambda entry: re.sub(r"^book/", f"{student}/", entry)  # noqa: E731
+    toc["root"] = rename(toc["root"])
+    for entry in toc["chapters"]:
+        entry["file"] = rename(entry["file"])
+    if out.exists():
+        shutil.rmtree(out)
+    (out / student).mkdir(parents=True)
+    (out / "_config.yml").write_text("# Written by tools/classroom.py student-book: do not edit.\n"
+                                     + yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    for page in [root / f"{toc_entry}.md" for toc_entry in ["book/intro"]] + chapter_sources(root):
+        (out / student / page.name).write_text(without_solutions(page.read_text()))
+    # Beside each page its student notebook, as the chapters have their .ipynb twin: the launch buttons
+    # link to the .ipynb of a page that has one (Sphinx itself skips **/*.ipynb).
+    for chapter in chapter_sources(root):
+        notebook = root / student / f"{chapter.stem}.ipynb"
+        if not notebook.is_file():
+            raise ClassroomError(f"{notebook} is missing: run `make assignments` (and commit {student}/)")
+        shutil.copyfile(notebook, out / student / notebook.name)
+    return out
+
+
+# --- grading -------------------------------------------------------------------------------------
+
+
+def grade(submissions, course, csv_path, root=ROOT):
+    """Autograde ``submissions/<student>/<chapter>.ipynb``; write the grades CSV; return its rows."""
+    names = [chapter.stem for chapter in chapter_sources(root)]
+    if not (course / "gradebook.db").is_file() or not all((course / "source" / n).is_dir() for n in names):
+        raise ClassroomError(f"{course} has no assignments yet: run `make assignments` first")
+    if not submissions.is_dir():
+        raise ClassroomError(f"{submissions} is not a folder of submissions (<student>/<chapter>.ipynb)")
+    found = {}
+    for path in sorted(submissions.glob("*/*.ipynb")):
+        student, name = path.parent.name, path.stem
+        if name not in names:
+            raise ClassroomError(f"{path}: {name} is not an assignment (they are {', '.join(names)})")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", student):
+            raise ClassroomError(f"{path}: a student folder name may hold letters, digits, '_', '.', '-' only")
+        try:
+            json.loads(path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ClassroomError(f"{path} is not a notebook ({err})") from None
+        found.setdefault(name, []).append((student, path))
+    if not found:
+        raise ClassroomError(f"{submissions} holds no <student>/<chapter>.ipynb files")
+    shutil.rmtree(course / "submitted", ignore_errors=True)
+    for name, entries in found.items():
+        for student, path in entries:
+            target = course / "submitted" / student / name
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / f"{name}.ipynb")
+        started = time.time()
+        _nbgrader(course, "autograde", name, "--force")
+        print(f"grade: {name}: {len(entries)} submission(s) autograded in {time.time() - started:.0f} s", flush=True)
+    _nbgrader(course, "export", f"--to={csv_path.resolve()}")
+    with open(csv_path, newline="") as stream:
+        return [row for row in csv.DictReader(stream) if row["assignment"] in found]
+
+
+def exercise_scores(course, assignment, student):
+    """Return ``{grade_id: (score, max_score)}`` of one autograded submission, from nbgrader's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{(course / 'gradebook.db').resolve()}") as gradebook:
+        submission = gradebook.find_submission_notebook(assignment, assignment, student)
+        return {g.name: (g.score, g.max_score) for g in submission.grades}
+
+
+# --- leak search ---------------------------------------------------------------------------------
+
+
+def _normalized(text):
+    return " ".join(text.split())
+
+
+def _page_text(path):
+    raw = path.read_text(errors="replace")
+    if path.suffix == ".ipynb":
+        try:
+            raw = "\n".join("".join(cell.get("source", "")) for cell in json.loads(raw)["cells"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            pass
+    elif path.suffix in (".html", ".htm"):
+        raw = html.unescape(re.sub(r"<[^>]+>", "", raw))
+    return _normalized(raw)
+
+
+def leaks(paths, root=ROOT):
+    """Return ``(hits, lines searched, files searched)``: each hit names the file, exercise and line."""
+    texts = {chapter: chapter.read_text() for chapter in chapter_sources(root)}
+    # A line that the course shows outside its solutions (a question, another chapter) is no leak.
+    shown = _normalized(" ".join(without_solutions(text) for text in texts.values()))
+    needles = {}
+    for chapter, text in texts.items():
+        for exercise in exercises(text, chapter.stem):
+            for line in exercise.solution_lines():
+                key = _normalized(line)
+                if key not in shown:
+                    needles[key] = f"{chapter.stem} {exercise.label}"
+    files = [p for path in paths for p in ([path] if path.is_file() else sorted(path.rglob("*")))
+             if p.is_file() and p.suffix in (".html", ".htm", ".ipynb", ".md", ".txt", ".js", ".json", ".py")]
+    hits = []
+    for path in files:
+        text = _page_text(path)
+        hits += [f"{path}: {where}: {needle!r}" for needle, where in needles.items() if needle in text]
+    return hits, len(needles), len(files)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    made = commands.add_parser("assignments", help="nbgrader course and student notebooks from the chapters")
+    made.add_argument("--course", type=Path, default=ROOT / "_build" / "course")
+    made.add_argument("--student", type=Path, default=ROOT / "student")
+    book = commands.add_parser("student-book", help="the student edition's sources")
+    book.add_argument("out", type=Path)
+    book.add_argument("--cache", type=Path, help="the teacher edition's execution cache, to reuse")
+    graded = commands.add_parser("grade", help="autograde SUBMISSIONS/<student>/<chapter>.ipynb")
+    graded.add_argument("submissions", type=Path)
+    graded.add_argument("--course", type=Path, default=ROOT / "_build" / "course")
+    graded.add_argument("--csv", type=Path, default=Path("grades.csv"))
+    search = commands.add_parser("leaks", help="search files for solution lines")
+    search.add_argument("paths", type=Path, nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "assignments":
+            for path in build_assignments(args.course, args.student):
+                print(f"assignments: {path}")
+            print(f"assignments: the nbgrader course is {args.course}")
+        elif args.command == "student-book":
+            print(f"student-book: sources in {student_book(args.out, cache=args.cache)}")
+        elif args.command == "grade":
+            rows = grade(args.submissions, args.course, args.csv)
+            for row in rows:
+                print(f"{row['student_id']:>16} {row['assignment']:<28} {float(row['score']):g} of "
+                      f"{float(row['max_score']):g}")
+            print(f"grade: {len(rows)} submissions graded; grades in {args.csv}")
+        else:
+            hits, needles, files = leaks(args.paths)
+            for hit in hits:
+                print(f"LEAK {hit}")
+            if hits:
+                return f"leaks: {len(hits)} solution line(s) found in {files} files"
+            print(f"leaks: none of {needles} solution lines appears in {files} files")
+    except ClassroomError as err:
+        return f"classroom: {err}"
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
