@@ -119,6 +119,7 @@ def _submission(release, answers):
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(1800)  # 18 notebooks run top to bottom; on an empty model cache they train quick models
 def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("LDC_QUICK", "1")
     course = tmp_path / "course"
