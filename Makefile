@@ -57,7 +57,8 @@ EDITION ?= teacher
 STUDENT_SRC := _build/student-src
 # One folder (and execution cache) per mode and Python: a page shows what its own stack executed.
 TEACHER_OUT := _build/$(MODE)-$(PYVER)
-BOOK_OUT := $(if $(filter student,$(EDITION)),_build/student-$(MODE)-$(PYVER),$(TEACHER_OUT))
+STUDENT_OUT := _build/student-$(MODE)-$(PYVER)
+BOOK_OUT := $(if $(filter student,$(EDITION)),$(STUDENT_OUT),$(TEACHER_OUT))
 BOOK_HTML := $(BOOK_OUT)/_build/html
 # The pages the page check opens, relative to the HTML folder.
 PAGES := $(if $(filter student,$(EDITION)),$(patsubst book/%,student/%,$(CHAPTERS)),$(CHAPTERS))
@@ -128,7 +129,7 @@ test-fast: $(STAMP)
 sync-check:
 	$(BIN)/jupytext --sync $(CHAPTERS)
 	@git diff --exit-code -- book || { echo "jupytext --sync changed the files above: commit the synced pair"; exit 1; }
-	$(BIN)/python tools/classroom.py assignments --course $(COURSE) --student student
+	$(MAKE) --no-print-directory assignments
 	@git diff --exit-code -- student || { echo "the student notebooks are out of date: run make assignments and commit student/"; exit 1; }
 	@untracked=$$(git ls-files --others --exclude-standard -- book student); \
 	  [ -z "$$untracked" ] || { echo "untracked chapter or student files: $$untracked"; exit 1; }
@@ -155,7 +156,7 @@ page-check: browser
 
 # No line of any solution in the student edition's HTML (every file of it) or in the student notebooks.
 leak-check:
-	$(BIN)/python tools/classroom.py leaks _build/student-$(MODE)-$(PYVER)/_build/html student
+	$(BIN)/python tools/classroom.py leaks $(STUDENT_OUT)/_build/html student
 
 # nbgrader: one assignment per chapter, released to student/ (see the README's section for teachers).
 assignments: $(STAMP)

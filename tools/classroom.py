@@ -47,7 +47,6 @@ and no copied sources, and launch buttons that open ``student/``.
 ``leaks`` searches files for any line of any solution.
 """
 import argparse
-import copy
 import csv
 import html
 import json
@@ -229,8 +228,7 @@ def source_notebook(chapter_md, first_number):
         after = source[position:].strip("\n")
         if after.strip():
             cells.append(_cell("markdown", after, f"{cell['id']}-{piece}"))
-    notebook = copy.deepcopy(notebook)
-    notebook["cells"] = cells
+    notebook["cells"] = cells  # the notebook was read for this call alone
     return notebook
 
 
