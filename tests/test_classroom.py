@@ -50,7 +50,7 @@ def test_parsing_refuses_an_exercise_without_its_solution():
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
-def test_the_student_sources_keep_the_questions_and_lose_every_solution_line(chapter):
+def test_the_student_sources_keep_the_questions_and_their_checks_but_no_solution(chapter):
     text = classroom.without_solutions(chapter.read_text())
     assert "{solution}" not in text
     for exercise in EXERCISES[chapter.stem]:
