@@ -117,12 +117,8 @@ def check_item_shape(item_shape, tables, rank):
     return item_shape
 
 
-class StreamCoder:
-    """Codes the integers of many items in one stream: what a file of digits holds.
-
-    Symbols go channel by channel (every item's value of channel 0, then of
-    channel 1, ...), so each channel's model codes one long run; the escaped
-    values follow, in the same order.
+class _Coder:
+    """What both constriction coders hold: the tables, the coding rank and the per-channel models.
 
     Args:
       tables: the :class:`~ldc.tables.CodingTables`, one per channel.
@@ -135,6 +131,15 @@ class StreamCoder:
         self.tables = tables
         self.coding_rank = coding_rank
         self._models = _Models(tables)
+
+
+class StreamCoder(_Coder):
+    """Codes the integers of many items in one stream: what a file of digits holds.
+
+    Symbols go channel by channel (every item's value of channel 0, then of
+    channel 1, ...), so each channel's model codes one long run; the escaped
+    values follow, in the same order. Arguments as :class:`_Coder`.
+    """
 
     def encode(self, values):
         """Return one ``bytes`` holding every integer of ``values`` (N, ..., channels); floats are rounded first."""
@@ -174,20 +179,16 @@ class StreamCoder:
         return _check_decoded(values).reshape((int(count),) + item_shape)
 
 
-class StringCoder:
+class StringCoder(_Coder):
     """Codes each item's integers into its own string (constriction): the portable backend's per-digit strings.
 
     Each string holds one item's symbols, then its escaped values. It is a
     whole number of 32-bit words, so a short message pays up to two words
-    for ending the stream.
+    for ending the stream. Arguments as :class:`_Coder`.
     """
 
     def __init__(self, tables, coding_rank=1):
-        if coding_rank < 1:
-            raise ValueError(f"coding_rank={coding_rank}: expected 1 or more")
-        self.tables = tables
-        self.coding_rank = coding_rank
-        self._models = _Models(tables)
+        super().__init__(tables, coding_rank)
         self._family = _constriction().stream.model.Categorical(perfect=False)
         self._probabilities = {}  # item shape -> (positions, width) float32: each position's table
 
