@@ -21,11 +21,11 @@ import numpy as np
 from ldc._tf import tf
 from ldc.container import FINGERPRINT_BYTES, MAX_COUNT, Container, read_container, write_container
 from ldc.data import as_digits
-from ldc.entropy import RangeCoder
-from ldc.errors import ContainerError, InputError
+from ldc.entropy import CodingTables, RangeCoder
+from ldc.errors import ContainerError, InputError, converted, shown
 from ldc.metrics import mae, psnr, string_bits
-from ldc.model import named_weights, to_unit_images
-from ldc.range_coding import StreamCoder
+from ldc.model import CompressionModel, named_weights, to_unit_images
+from ldc.range_coding import StreamCoder, check_strings
 from ldc.training import describe_model
 
 BATCH = 1000  # digits per forward pass
@@ -88,8 +88,11 @@ class Codec:
     """
 
     def __init__(self, model, tables, description=None):
+        if not isinstance(model, CompressionModel) or not isinstance(tables, CodingTables):
+            raise InputError(f"Codec(model, tables): expected a CompressionModel and its CodingTables, got "
+                             f"{type(model).__name__} and {type(tables).__name__}")
         if tables.channels != model.latent_dims:
-            raise ValueError(f"coding tables have {tables.channels} channels, the model {model.latent_dims} latents")
+            raise InputError(f"coding tables have {tables.channels} channels, the model {model.latent_dims} latents")
         self.model = model
         self.tables = tables
         self.fingerprint = model_fingerprint(model, tables)
@@ -116,7 +119,8 @@ class Codec:
 
     def decode_latents(self, latents):
         """Return uint8 digits (N, 28, 28) synthesized from float latents (N, latent_dims), used as given (not rounded)."""
-        latents = np.asarray(latents, dtype=np.float32)
+        latents = converted("latents", latents, lambda v: np.asarray(v, dtype=np.float32),
+                            f"numbers shaped (N, {self.latent_dims})")
         if latents.ndim != 2 or latents.shape[1] != self.latent_dims:
             raise InputError(f"latents: expected shape (N, {self.latent_dims}), got {latents.shape}")
         if not np.all(np.isfinite(latents)):
@@ -128,7 +132,11 @@ class Codec:
 
     def information_bits(self, latents):
         """Return each digit's information content in bits, float64 (N,), for float latents (N, latent_dims) (rounded here)."""
-        _, bits = self.model.prior(np.asarray(latents, dtype=np.float32), training=False)
+        latents = converted("latents", latents, lambda v: np.asarray(v, dtype=np.float32),
+                            f"numbers shaped (N, {self.latent_dims})")
+        if latents.ndim != 2 or latents.shape[1] != self.latent_dims:
+            raise InputError(f"latents: expected shape (N, {self.latent_dims}), got {latents.shape}")
+        _, bits = self.model.prior(latents, training=False)
         return bits.numpy().astype(np.float64)
 
     def compress(self, digits):
@@ -197,13 +205,7 @@ class Codec:
 
     @staticmethod
     def _check_strings(strings):
-        if isinstance(strings, (bytes, str)):
-            raise InputError("strings: expected a sequence of byte strings, got a single string")
-        strings = list(strings)
-        for i, s in enumerate(strings):
-            if not isinstance(s, (bytes, bytearray, np.bytes_)):
-                raise InputError(f"strings[{i}]: expected bytes, got {type(s).__name__}")
-        return [bytes(s) for s in strings]
+        return check_strings(strings.strings if isinstance(strings, Compressed) else strings)
 
     def to_container(self, digits):
         """Return a :class:`~ldc.container.Container` of uint8 digits (N, 28, 28[, 1]): all of them in one stream."""
@@ -217,8 +219,12 @@ class Codec:
         """Return the uint8 digits (N, 28, 28) in a :class:`~ldc.container.Container` written with this model.
 
         Raises ContainerError when the container was written by another model
-        (its fingerprint differs from this codec's).
+        (its fingerprint differs from this codec's), or its stream does not
+        hold the digits it announces.
         """
+        if not isinstance(container, Container):
+            raise InputError(f"expected a Container (ldc.unpack or ldc.read_container makes one), "
+                             f"got {type(container).__name__}")
         if container.fingerprint != self.fingerprint:
             raise ContainerError(f"the file was written by model {container.fingerprint.hex()} "
                                  f"({describe_model(container.description)}), not by this codec's model "
@@ -232,8 +238,6 @@ class Codec:
         digit costs at least the tables' cheapest digit, so a count the
         payload's bits cannot pay for is refused before anything is decoded.
         """
-        if container.count == 0:
-            return np.zeros((0, self.latent_dims), np.int32)
         most = int((8 * len(container.payload) + STREAM_SLACK_BITS) / self.tables.cheapest_bits())
         if container.count > most:
             raise ContainerError(f"corrupted or foreign: it announces {container.count:,} digits, but its "

@@ -6,36 +6,39 @@ to trust it::
 
     offset  size        field
     0       8           magic  b"\\x89LDC\\r\\n\\x1a\\n"  (binary-safe, like PNG's)
-    8       1           format version (2)
+    8       1           format version (3)
     9       1           flags (0; reserved)
     10      16          fingerprint of the model that wrote the stream
     26      4           count N of digits, uint32 little-endian
     30      2           length M of the model description, uint16
     32      M           model description: UTF-8 JSON (lmbda, latent size, ...), for error messages
     32+M    4           length P of the payload in bytes, uint32
-    36+M    P           the payload: the range coder's stream of all N digits
+    36+M    P           the payload: the range coder's stream of all N digits, ending
+                        with a CRC-32 of the integers it holds (ldc.range_coding)
     end-4   4           CRC-32 of everything before it, uint32
 
-Version 1 (one string per digit, with a uint16 length each) is refused with a
-message that says so: its strings came from a coder that exists only on one
-stack. :func:`unpack` checks every field before it trusts it, so a truncated,
+The outer CRC catches any change to the bytes; the stream's own check catches
+a file whose fields were edited and the CRC recomputed (a count that is not
+the stream's, another model's fingerprint, a cut or altered payload): the
+digits it would decode to do not match what the writer checked, and it is
+refused. Versions 1 (one string per digit) and 2 (no check in the stream,
+ldc 0.2) are refused with a message that says so. :func:`unpack` checks
+every field before it trusts it, and :func:`read_container` reads the header
+and checks the file's size before it reads the rest, so a truncated,
 corrupted or foreign file raises :class:`~ldc.errors.ContainerError` naming
 the problem; it never returns a payload the writer did not write.
 """
-import glob
 import json
 import math
-import os
-import secrets
 import struct
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ldc.errors import ContainerError, shown
+from ldc.errors import ContainerError, InputError, shown
+from ldc.files import as_path, atomic_write_bytes, input_size, open_input
 
 MAGIC = b"\x89LDC\r\n\x1a\n"
-VERSION = 2
+VERSION = 3
 FINGERPRINT_BYTES = 16
 _HEADER = struct.Struct("<8sBB16sIH")
 _PAYLOAD_LENGTH = struct.Struct("<I")
@@ -45,10 +48,20 @@ _CRC = struct.Struct("<I")
 MAX_DESCRIPTION_BYTES = 4096
 MAX_DESCRIPTION_FIELDS = 32
 MAX_DESCRIPTION_TEXT = 200  # characters of a key or of a string value
+MAX_DESCRIPTION_INT = 2 ** 53  # integers a float holds exactly: larger ones describe no configuration
 MAX_COUNT = 2 ** 18  # 262,144 digits per file (MNIST has 70,000)
-MAX_PAYLOAD_BYTES = 0xFFFFFFFF
+# A digit's 784 pixels take 784 bytes raw, and a learned code takes tens: a payload beyond 4 KB per digit
+# announced is no file ldc wrote, and is refused before it is read.
+PAYLOAD_BYTES_PER_DIGIT = 4096
+
+
+def max_payload_bytes(count):
+    """Return the largest payload (bytes) a container of ``count`` digits may hold."""
+    return PAYLOAD_BYTES_PER_DIGIT * (count + 1)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EMPTY_SIZE = _HEADER.size + _PAYLOAD_LENGTH.size + _CRC.size
+_HEAD_BYTES = _HEADER.size + MAX_DESCRIPTION_BYTES + _PAYLOAD_LENGTH.size  # every length field of any container
+_RETIRED = {1: "one string per digit, ldc 0.1", 2: "no check of the digits in its stream, ldc 0.2"}
 
 
 @dataclass(frozen=True)
@@ -81,25 +94,33 @@ def description_problem(description):
             return f"the model description's field {shown(key)} is a {type(value).__name__}, not a number or text"
         if isinstance(value, float) and not math.isfinite(value):
             return f"the model description's field {shown(key)} is not a finite number"
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_DESCRIPTION_INT:
+            return f"the model description's field {shown(key)} is an integer beyond ±2**53"
     return None
 
 
 def pack(container):
     """Return the bytes of a :class:`Container`."""
-    fingerprint, payload = container.fingerprint, bytes(container.payload)
+    if not isinstance(container, Container):
+        raise InputError(f"pack: expected a Container, got {type(container).__name__}")
+    fingerprint, payload = container.fingerprint, container.payload
+    if not isinstance(payload, (bytes, bytearray)):
+        raise InputError(f"payload: expected bytes, got {type(payload).__name__}")
+    payload = bytes(payload)
     if not isinstance(fingerprint, bytes) or len(fingerprint) != FINGERPRINT_BYTES:
-        raise ValueError(f"fingerprint: expected {FINGERPRINT_BYTES} bytes, got {fingerprint!r}")
+        raise InputError(f"fingerprint: expected {FINGERPRINT_BYTES} bytes, got {shown(fingerprint)}")
     if isinstance(container.count, bool) or not isinstance(container.count, int) or not 0 <= container.count <= MAX_COUNT:
-        raise ValueError(f"count={container.count!r}: a container holds 0..{MAX_COUNT:,} digits")
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise ValueError(f"payload of {len(payload)} bytes: a container holds at most {MAX_PAYLOAD_BYTES}")
+        raise InputError(f"count={shown(container.count)}: a container holds 0..{MAX_COUNT:,} digits")
+    if len(payload) > max_payload_bytes(container.count):
+        raise InputError(f"payload of {len(payload):,} bytes for {container.count:,} digits: a container holds at "
+                         f"most {max_payload_bytes(container.count):,}")
     description = container.description or {}
     problem = description_problem(description)
     if problem:
-        raise ValueError(problem)
+        raise InputError(problem)
     info = json.dumps(description, sort_keys=True, separators=(",", ":")).encode("utf-8")
     if len(info) > MAX_DESCRIPTION_BYTES:
-        raise ValueError(f"model description is {len(info)} bytes; at most {MAX_DESCRIPTION_BYTES}")
+        raise InputError(f"model description is {len(info)} bytes; at most {MAX_DESCRIPTION_BYTES}")
     body = b"".join([
         _HEADER.pack(MAGIC, VERSION, 0, fingerprint, container.count, len(info)),
         info,
@@ -117,20 +138,23 @@ def _foreign(data):
     return f"not an ldc container: it starts with {data[:8]!r}, ldc containers start with {MAGIC!r}"
 
 
-def unpack(data):
-    """Return the :class:`Container` in ``data`` (bytes); raise ContainerError naming what is wrong with it."""
-    data = bytes(data)
-    n = len(data)
+def _layout(head, n):
+    """Return ``(fingerprint, count, info_len, payload_at, payload_len)`` from a file's first bytes.
+
+    ``head`` holds at least the first ``min(n, _HEAD_BYTES)`` bytes of a file
+    of ``n`` bytes: enough for every length field, so that the file's size
+    is checked against them before anything else is read.
+    """
     if n == 0:
         raise ContainerError(f"empty file: an ldc container holds at least its {_EMPTY_SIZE}-byte header and checksum")
-    if data[:len(MAGIC)] != MAGIC[:min(n, len(MAGIC))]:
-        raise ContainerError(_foreign(data))
+    if head[:len(MAGIC)] != MAGIC[:min(n, len(MAGIC))]:
+        raise ContainerError(_foreign(head))
     if n < _HEADER.size:
         raise ContainerError(f"truncated: {n} bytes, shorter than the {_EMPTY_SIZE} bytes of an empty container")
-    _, version, flags, fingerprint, count, info_len = _HEADER.unpack_from(data)
-    if version == 1:
-        raise ContainerError("format version 1 (one string per digit, ldc 0.1) is no longer read: its strings "
-                             "came from tensorflow-compression's coder; compress the digits again with this ldc")
+    _, version, flags, fingerprint, count, info_len = _HEADER.unpack_from(head)
+    if version in _RETIRED:
+        raise ContainerError(f"format version {version} ({_RETIRED[version]}) is no longer read: compress the "
+                             "digits again with this ldc")
     if version != VERSION:
         raise ContainerError(f"format version {version} is not one this ldc reads ({VERSION}): "
                              "the file is corrupted or was written by a newer ldc")
@@ -146,11 +170,24 @@ def unpack(data):
     if payload_at + _CRC.size > n:
         raise ContainerError(f"truncated or corrupted: the header announces a {info_len}-byte description, "
                              f"which needs more than the file's {n} bytes")
-    (payload_len,) = _PAYLOAD_LENGTH.unpack_from(data, payload_at - _PAYLOAD_LENGTH.size)
+    (payload_len,) = _PAYLOAD_LENGTH.unpack_from(head, payload_at - _PAYLOAD_LENGTH.size)
+    if payload_len > max_payload_bytes(count):
+        raise ContainerError(f"corrupted or foreign: the header announces a {payload_len:,}-byte stream for "
+                             f"{count:,} digits; at most {max_payload_bytes(count):,}")
     expected = payload_at + payload_len + _CRC.size
     if expected != n:
         what = "truncated" if expected > n else "has trailing bytes"
-        raise ContainerError(f"{what}: the header describes a {expected}-byte file, but it is {n} bytes")
+        raise ContainerError(f"{what}: the header describes a {expected:,}-byte file, but it is {n:,} bytes")
+    return fingerprint, count, info_len, payload_at, payload_len
+
+
+def unpack(data):
+    """Return the :class:`Container` in ``data`` (bytes); raise ContainerError naming what is wrong with it."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ContainerError(f"expected the bytes of a container, got {type(data).__name__}")
+    data = bytes(data)
+    n = len(data)
+    fingerprint, count, info_len, payload_at, payload_len = _layout(data, n)
     (stored_crc,) = _CRC.unpack_from(data, n - _CRC.size)
     if zlib.crc32(data[:n - _CRC.size]) != stored_crc:
         raise ContainerError("corrupted: checksum mismatch (the bytes changed after the file was written)")
@@ -174,56 +211,19 @@ def write_container(path, container):
 def read_container(path):
     """Return the :class:`Container` stored at ``path``; ContainerError names the file and what is wrong with it.
 
-    A file larger than the largest container is refused before it is read.
+    Only a regular file is opened (FileError otherwise). Its header is read
+    and its size checked against the header's lengths before the rest is read.
     """
-    path = Path(path)
-    largest = _EMPTY_SIZE + MAX_DESCRIPTION_BYTES + MAX_PAYLOAD_BYTES
-    if path.is_file() and path.stat().st_size > largest:
-        raise ContainerError(f"{path}: {path.stat().st_size:,} bytes, larger than any ldc container")
+    path = as_path(path, "container")
+    with open_input(path, "container") as stream:
+        n = input_size(stream)
+        head = stream.read(min(n, _HEAD_BYTES))
+        try:
+            _layout(head, n)
+        except ContainerError as err:
+            raise ContainerError(f"{path}: {err}") from err
+        data = head + stream.read(n - len(head))
     try:
-        return unpack(path.read_bytes())
+        return unpack(data)
     except ContainerError as err:
         raise ContainerError(f"{path}: {err}") from err
-
-
-def atomic_write_bytes(path, data):
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so readers see all or nothing.
-
-    An OSError names ``path``, not the temporary file. Temporary files of
-    ``path`` left by a writer that was killed (its process is gone) are removed.
-    """
-    path = Path(path)
-    _remove_orphans(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as err:
-        raise type(err)(err.errno, err.strerror, str(path)) from err
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _remove_orphans(path):
-    """Remove ``.NAME.PID.TOKEN.tmp`` files beside ``path`` whose writing process no longer exists."""
-    try:
-        candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
-    except OSError:
-        return
-    for tmp in candidates:
-        pid = tmp.name[len(path.name) + 2:].split(".")[0]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass  # not ours to remove (a read-only folder): the write below reports that
-        except (PermissionError, OverflowError, ValueError):
-            continue  # alive under another user, or not a pid: leave it

@@ -6,25 +6,36 @@ cover. A value outside its channel's table is written as the table's escape
 symbol, and after the symbols come, in the same order, its side (1 bit), its
 distance from the table's edge as an Elias-gamma code (bit length, then the
 bits) from constriction's uniform models. So every int32 value codes
-losslessly (every integer within ±2**24), and typical values pay nothing for the possibility.
+losslessly (every integer within ±2**24), and typical values pay nothing for
+the possibility. Every part of that code has a fixed size (a bit length is
+one symbol of 32), so decoding does a bounded amount of work per integer,
+whatever the bytes.
 
 constriction writes whole 32-bit words, which this module turns into
 little-endian bytes. In one stream that costs at most a word or two per
 file; for one string per digit it costs that much per digit. Its decoder
 reads bits past the end of its input as zeros, and so does this module for a
-partial last word: any bytes decode to something. It cannot tell a damaged
-stream from a good one, so files carry a checksum. This module needs only
-numpy and constriction.
+partial last word: any bytes decode to something. So a stream ends with a
+32-bit check of the integers it holds (CRC-32), which the decoder verifies,
+together with having used up the stream: a stream decoded with the wrong
+count, the wrong tables, cut short or altered is refused (except by chance,
+1 in 2**32). This module needs only numpy and constriction.
 """
+import struct
+import zlib
+
 import numpy as np
 
-from ldc.errors import InputError
+from ldc.errors import InputError, converted
 
 # The integers either coder takes: float32 (latents, and tensorflow-compression's coder) holds every
 # integer only up to 2**24, and TFC's coder crashes on values near 2**31.
 LIMIT = 2 ** 24
 _LENGTH_BITS = 32  # an escaped distance from a table's edge has 1..32 bits (values within LIMIT, offsets within 2**30)
 _CHUNK_BITS = 16  # raw bits per uniform symbol
+# The most bits constriction's decoder can read for one value: at most five symbols (the value's own, and an
+# escape's side, bit length and up to two chunks of distance), each at most 24 bits (its models' precision).
+_MAX_BITS_PER_VALUE = 5 * 24
 
 
 def _constriction():
@@ -93,11 +104,23 @@ def check_values(values, tables, rank):
     return values.astype(np.int64)
 
 
-def _check_decoded(values):
+def check_decoded(values):
+    """Return ``values`` as int32; InputError when one lies beyond ±LIMIT (no encoder writes such a value)."""
     if values.size and np.max(np.abs(values)) > LIMIT:
         raise InputError(f"the bytes decode to values beyond ±{LIMIT:,}: they are corrupted, or were not "
                          "written with these tables")
     return values.astype(np.int32)
+
+
+def stream_check(values):
+    """Return the CRC-32 of integer ``values`` (rows, channels): their shape, then each as int32 little-endian."""
+    values = np.ascontiguousarray(values, dtype="<i4")
+    return zlib.crc32(values.tobytes(), zlib.crc32(struct.pack("<II", *values.shape)))
+
+
+def readable_bytes(values):
+    """Return how many bytes of a string constriction's decoder can read at most for ``values`` integers."""
+    return 4 * (2 + -(-values * _MAX_BITS_PER_VALUE // 32))
 
 
 def _to_bytes(words):
@@ -110,10 +133,21 @@ def _to_words(data):
     return np.frombuffer(data, dtype="<u4").astype(np.uint32)
 
 
+def check_strings(strings):
+    """Return ``strings`` as a list of ``bytes``; InputError for anything else (None, one string, other items)."""
+    if isinstance(strings, (bytes, bytearray, str)):
+        raise InputError("strings: expected a sequence of byte strings, got a single string")
+    strings = converted("strings", strings, list, "a sequence of byte strings")
+    for i, s in enumerate(strings):
+        if not isinstance(s, (bytes, bytearray, np.bytes_)):
+            raise InputError(f"strings[{i}]: expected bytes, got {type(s).__name__}")
+    return [bytes(s) for s in strings]
+
+
 def check_item_shape(item_shape, tables, rank):
-    item_shape = tuple(int(n) for n in item_shape)
+    item_shape = converted("item_shape", item_shape, lambda v: tuple(int(n) for n in v), "a tuple of sizes")
     if len(item_shape) != rank or item_shape[-1] != tables.channels or min(item_shape) < 1:
-        raise ValueError(f"item_shape={item_shape}: expected {rank} positive sizes ending in {tables.channels}")
+        raise InputError(f"item_shape={item_shape}: expected {rank} positive sizes ending in {tables.channels}")
     return item_shape
 
 
@@ -127,7 +161,7 @@ class _Coder:
 
     def __init__(self, tables, coding_rank=1):
         if coding_rank < 1:
-            raise ValueError(f"coding_rank={coding_rank}: expected 1 or more")
+            raise InputError(f"coding_rank={coding_rank}: expected 1 or more")
         self.tables = tables
         self.coding_rank = coding_rank
         self._models = _Models(tables)
@@ -138,7 +172,8 @@ class StreamCoder(_Coder):
 
     Symbols go channel by channel (every item's value of channel 0, then of
     channel 1, ...), so each channel's model codes one long run; the escaped
-    values follow, in the same order. Arguments as :class:`_Coder`.
+    values follow, in the same order, then the stream's check
+    (:func:`stream_check`, two 16-bit symbols). Arguments as :class:`_Coder`.
     """
 
     def encode(self, values):
@@ -153,13 +188,17 @@ class StreamCoder(_Coder):
         for c in range(self.tables.channels):
             for value in columns[escaped[:, c], c]:
                 _encode_escape(encoder, self._models, int(value), c)
+        check = stream_check(columns)
+        encoder.encode(np.array([check >> 16, check & 0xFFFF], dtype=np.int32), self._models.chunks[16])
         return _to_bytes(encoder.get_compressed())
 
     def decode(self, data, count, item_shape):
         """Return int32 (count, *item_shape) decoded from ``data``; ``item_shape`` ends in the channel count.
 
-        Any bytes decode to some integers: the stream has no check of its own
-        (a file's checksum guards it).
+        InputError when the stream's check does not match the integers it
+        decodes to, or the stream holds more than they need: it was cut,
+        altered, decoded with another count or written with other tables.
+        The work is bounded by the number of integers, whatever the bytes.
         """
         item_shape = check_item_shape(item_shape, self.tables, self.coding_rank)
         rows = int(count) * int(np.prod(item_shape[:-1]))
@@ -173,10 +212,16 @@ class StreamCoder(_Coder):
             for c in range(self.tables.channels):
                 for row in np.flatnonzero(escaped[:, c]):
                     values[row, c] = _decode_escape(decoder, self._models, c)
+            high, low = decoder.decode(self._models.chunks[16], 2)
         except AssertionError as err:  # constriction's "compressed data that is invalid for the entropy model"
             raise InputError("the stream does not decode with these coding tables: it is corrupted, or was not "
                              "written with them") from err
-        return _check_decoded(values).reshape((int(count),) + item_shape)
+        values = check_decoded(values)
+        if (int(high) << 16 | int(low)) != stream_check(values) or not decoder.maybe_exhausted():
+            raise InputError(f"the stream does not hold {int(count):,} items written with these coding tables "
+                             "(its check of the decoded integers fails): it was cut, altered, or written by "
+                             "another model")
+        return values.reshape((int(count),) + item_shape)
 
 
 class StringCoder(_Coder):
@@ -229,9 +274,12 @@ class StringCoder(_Coder):
         value).
         """
         item_shape = check_item_shape(item_shape, self.tables, self.coding_rank)
+        readable = readable_bytes(int(np.prod(item_shape)))
         items = []
         for string in strings:
-            string = bytes(string)
+            # Bytes the decoder can never reach change nothing: cut them, so that the retries below
+            # (one per byte dropped) are bounded by the item's size, not by the string's.
+            string = bytes(string)[:readable]
             while True:
                 try:
                     items.append(self._decode_one(string, item_shape))
@@ -255,4 +303,4 @@ class StringCoder(_Coder):
         except AssertionError as err:  # constriction's "compressed data that is invalid for the entropy model"
             raise InputError("a string does not decode with these coding tables: it is corrupted, or was not "
                              "written with them") from err
-        return _check_decoded(values)
+        return check_decoded(values)

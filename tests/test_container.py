@@ -29,7 +29,7 @@ def test_empty_container_round_trips():
 
 def test_layout_is_the_documented_one():
     data = ldc.pack(_container(b"abcd", 2, {}))
-    assert data[:8] == MAGIC and data[8] == 2 and data[9] == 0
+    assert data[:8] == MAGIC and data[8] == 3 and data[9] == 0
     assert data[10:26] == FINGERPRINT
     assert struct.unpack("<IH", data[26:32]) == (2, 2)  # count, description length ("{}")
     assert data[32:34] == b"{}"
@@ -46,10 +46,11 @@ def test_file_round_trip_is_atomic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["digits.ldc"]  # no temporary file left behind
 
 
-def test_version_1_files_are_refused_with_a_message_that_says_why(real_container):
-    version_1 = real_container[:8] + b"\x01" + real_container[9:]
-    with pytest.raises(ldc.ContainerError, match="format version 1 .* no longer read"):
-        ldc.unpack(version_1)
+@pytest.mark.parametrize("version, why", [(1, "one string per digit"), (2, "no check of the digits in its stream")])
+def test_older_versions_are_refused_with_a_message_that_says_why(real_container, version, why):
+    older = real_container[:8] + bytes([version]) + real_container[9:]
+    with pytest.raises(ldc.ContainerError, match=f"format version {version} \\({why}, ldc 0.{version}\\) is no longer read"):
+        ldc.unpack(older)
 
 
 @pytest.mark.parametrize("mutate, message", [
@@ -85,6 +86,8 @@ def test_pack_rejects_what_it_cannot_store():
         ldc.pack(_container(description={"lmbda": [1, 2]}))
     with pytest.raises(ValueError, match="count"):
         ldc.pack(ldc.Container(FINGERPRINT, 2 ** 18 + 1, b""))
+    with pytest.raises(ldc.InputError, match="at most 12,288"):
+        ldc.pack(ldc.Container(FINGERPRINT, 2, bytes(12289)))
 
 
 def _corrupt(data, kind, position, value, length):
