@@ -19,6 +19,8 @@ Every public name is available as ``ldc.X`` (e.g. ``ldc.load_or_train``,
     experiments the models the chapters use, in one list, and prepare() to train them first
     codec       compressor and decompressor, model fingerprints
     container   the file format for many compressed digits
+    files       regular files only, read within bounds, written whole or not at all
+    digit_files digits from a .npy array or a PNG, checked from the file's own bytes
     metrics     MAE, PSNR, bits per digit and per pixel
     baselines   the DCT codec and Pillow's PNG / JPEG / WebP
     plotting    digit grids, prior densities, rate-distortion curves
@@ -28,13 +30,13 @@ TensorFlow only when something needs it.
 """
 import importlib
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _EXPORTS = {
     "modes": ["QUICK_ENV", "quick_mode", "mode_name", "describe_mode"],
     "backends": ["ENTROPY_ENV", "entropy_backend", "describe_backend"],
-    "errors": ["LdcError", "InputError", "ContainerError", "ModelNotFoundError", "DataUnavailableError",
-               "TrainingError"],
+    "errors": ["LdcError", "InputError", "ConfigurationError", "FileError", "ContainerError", "ModelNotFoundError",
+               "DataUnavailableError", "NotReadyError", "TrainingError"],
     "data": ["Digits", "load_mnist", "training_batches", "as_digits"],
     "transforms": ["make_analysis_transform", "make_synthesis_transform", "make_mlp_analysis_transform",
                    "make_mlp_synthesis_transform", "make_transforms", "count_parameters"],
@@ -45,12 +47,13 @@ _EXPORTS = {
     "trained": ["TrainedModel", "load_or_train", "find_model"],
     "codec": ["Codec", "Compressed", "model_fingerprint", "string_checks"],
     "container": ["Container", "pack", "unpack", "read_container", "write_container"],
+    "digit_files": ["read_digits"],
     "metrics": ["mae", "mse", "psnr", "psnr_per_image", "string_bits", "bits_per_digit", "bits_per_pixel"],
     "baselines": ["DCTCodec", "Encoded", "encode_pillow", "dct_curve", "pillow_curve"],
     "plotting": ["curve", "digit_grid", "digit_rows", "prior_densities", "rd_curves", "training_history"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBMODULES = set(_EXPORTS) | {"cache", "cli", "experiments", "tables", "logistic", "tfc_backend"}
+_SUBMODULES = set(_EXPORTS) | {"cache", "cli", "experiments", "files", "tables", "logistic", "tfc_backend"}
 
 __all__ = sorted(_WHERE)
 

@@ -12,6 +12,8 @@ import importlib.metadata
 import importlib.util
 import os
 
+from ldc.errors import ConfigurationError
+
 ENTROPY_ENV = "LDC_ENTROPY"
 BACKENDS = ("tfc", "portable")
 
@@ -22,14 +24,17 @@ def tfc_installed():
 
 
 def entropy_backend():
-    """Return ``"tfc"`` or ``"portable"``: ``LDC_ENTROPY`` if set, else "tfc" where it is installed."""
+    """Return ``"tfc"`` or ``"portable"``: ``LDC_ENTROPY`` if set, else "tfc" where it is installed.
+
+    ConfigurationError when ``LDC_ENTROPY`` names no backend, or one not installed here.
+    """
     chosen = os.environ.get(ENTROPY_ENV, "").strip().lower()
     if not chosen:
         return "tfc" if tfc_installed() else "portable"
     if chosen not in BACKENDS:
-        raise ValueError(f"{ENTROPY_ENV}={os.environ[ENTROPY_ENV]!r}: expected one of {BACKENDS} (or unset)")
+        raise ConfigurationError(f"{ENTROPY_ENV}={os.environ[ENTROPY_ENV]!r}: expected one of {BACKENDS} (or unset)")
     if chosen == "tfc" and not tfc_installed():
-        raise ValueError(f"{ENTROPY_ENV}=tfc, but tensorflow-compression is not installed here (it exists only "
+        raise ConfigurationError(f"{ENTROPY_ENV}=tfc, but tensorflow-compression is not installed here (it exists only "
                          "for Python 3.9-3.11 with TensorFlow 2.14); unset it to use the portable backend")
     return chosen
 

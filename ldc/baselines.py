@@ -21,6 +21,7 @@ from PIL import Image
 
 from ldc.data import DIGIT_SHAPE, as_digits
 from ldc.entropy import RangeCoder, pmf_tables
+from ldc.errors import InputError, NotReadyError, converted
 from ldc.metrics import bits_per_digit, mae, psnr
 
 MAX_TABLE_WIDTH = 1023  # symbols per frequency table; rarer values take the coder's escape code
@@ -38,11 +39,11 @@ class DCTCodec:
     """
 
     def __init__(self, step, block=7):
-        step = float(step)
+        step = converted("step", step, float, "a positive quantization step")
         if not np.isfinite(step) or step <= 0:
-            raise ValueError(f"step={step!r}: expected a positive quantization step")
+            raise InputError(f"step={step!r}: expected a positive quantization step")
         if isinstance(block, bool) or not isinstance(block, int) or block < 1 or DIGIT_SHAPE[0] % block:
-            raise ValueError(f"block={block!r}: expected a block side that divides 28 (1, 2, 4, 7, 14, 28)")
+            raise InputError(f"block={block!r}: expected a block side that divides 28 (1, 2, 4, 7, 14, 28)")
         self.step = step
         self.block = block
         self.blocks = (DIGIT_SHAPE[0] // block) ** 2
@@ -61,7 +62,7 @@ class DCTCodec:
         b, k = self.block, DIGIT_SHAPE[0] // self.block
         coefficients = np.asarray(coefficients, dtype=np.float64)
         if coefficients.ndim != 3 or coefficients.shape[1:] != (self.blocks, b * b):
-            raise ValueError(f"coefficients: expected (N, {self.blocks}, {b * b}), got {coefficients.shape}")
+            raise InputError(f"coefficients: expected (N, {self.blocks}, {b * b}), got {coefficients.shape}")
         tiles = scipy.fft.idctn(coefficients.reshape(-1, k, k, b, b), type=2, norm="ortho", axes=(-2, -1))
         pixels = tiles.transpose(0, 1, 3, 2, 4).reshape(-1, *DIGIT_SHAPE) + 128.0
         return np.clip(np.round(pixels), 0, 255).astype(np.uint8)
@@ -96,7 +97,7 @@ class DCTCodec:
 
     def _fitted(self):
         if self._coder is None:
-            raise RuntimeError("DCTCodec: call fit(training_digits) before compress or decompress")
+            raise NotReadyError("DCTCodec: call fit(training_digits) before compress or decompress")
         return self._coder
 
     def compress(self, digits):
@@ -182,13 +183,13 @@ def encode_pillow(digits, fmt, quality=None):
     """
     fmt = fmt.upper()
     if fmt not in _HEADER_BYTES:
-        raise ValueError(f"fmt={fmt!r}: expected one of {sorted(_HEADER_BYTES)}")
+        raise InputError(f"fmt={fmt!r}: expected one of {sorted(_HEADER_BYTES)}")
     header_bytes, options = _HEADER_BYTES[fmt], {}
     if quality is not None:
         if fmt == "PNG":
-            raise ValueError("PNG is lossless: quality must be None")
+            raise InputError("PNG is lossless: quality must be None")
         if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
-            raise ValueError(f"quality={quality!r}: expected an int 1..100")
+            raise InputError(f"quality={quality!r}: expected an int 1..100")
         options["quality"] = quality
     digits = as_digits(digits)
     strings, decoded, headers = [], [], []

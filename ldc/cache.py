@@ -11,6 +11,7 @@ the caller rebuilds it instead of loading it.
 The cache lives in ``LDC_CACHE_DIR`` if set, else in the user's cache folder
 (``~/.cache/ldc`` on Linux).
 """
+import errno
 import hashlib
 import io
 import json
@@ -21,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from ldc.container import atomic_write_bytes
-from ldc.errors import LdcError
+from ldc.errors import FileError, LdcError
+from ldc.files import atomic_write_bytes, open_input
 
 CACHE_ENV = "LDC_CACHE_DIR"
 ENTRY_FORMAT = 2  # 2: weights by name, ldc's integer tables (1: Keras weight order, TFC tables)
@@ -91,12 +92,18 @@ def _open_entry(path, read):
     Anything else that keeps the entry from opening makes it corrupt, to be
     rebuilt: a damaged zip fails in many ways (BadZipFile, ValueError,
     EOFError, KeyError, OSError "Invalid argument" from a bad offset), and a
-    folder or an unreadable file in the entry's place never heals by itself.
+    folder, a FIFO or an unreadable file in the entry's place never heals by itself.
     """
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        stream = open_input(path, "cache entry")  # a regular file only: a FIFO there would block for ever
+    except FileError as err:
+        if err.errno == errno.ENOENT:
+            raise FileNotFoundError(errno.ENOENT, "no such cache entry", str(path)) from None
+        raise CorruptEntryError(f"{path}: {err.strerror}") from err
+    try:
+        with stream, np.load(stream, allow_pickle=False) as npz:
             return read(npz)
-    except (CorruptEntryError, FileNotFoundError):
+    except CorruptEntryError:
         raise
     except Exception as err:
         detail = err.strerror if isinstance(err, OSError) and err.strerror else str(err)

@@ -13,12 +13,11 @@ import io
 import json
 import os
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ldc.errors import InputError, LdcError, shown
+from ldc.errors import InputError, LdcError, printable
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -29,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         # argparse quotes the offending argument raw: a newline or an escape code in it would break the line.
-        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        message = printable(message)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -133,95 +132,26 @@ def train_command(config):
     return " ".join(["python", "-m", "ldc", *argv]) if _config(args, quick=args.quick) == config else None
 
 
-# PNG modes that hold 8 bits per channel: converting them to grayscale ("L") keeps every grey level.
-# 16- and 32-bit modes ("I;16", "I", "F") would be squeezed into 8 bits: they are refused, not converted.
-_EIGHT_BIT_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
-
-
 def read_digits(path):
-    """Return uint8 digits (N, 28, 28) from a .npy array or a 28x28 PNG image; InputError names what is wrong.
+    """Return uint8 digits (N, 28, 28) from a .npy array or a 28x28 PNG (see :func:`ldc.digit_files.read_digits`)."""
+    from ldc.digit_files import read_digits as read
 
-    A .npy header is checked against the file's size before anything is
-    read, so a header cannot make ldc allocate more than the file holds; at
-    most ``MAX_COUNT`` digits. A PNG must be 28x28 with 8 bits per channel.
-    """
-    from ldc.data import as_digits
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        array = _read_npy(path)
-    elif suffix == ".png":
-        array = _read_png(path)
-    else:
-        raise InputError(f"{path}: expected a .npy array of digits or a .png image, got a '{suffix or 'no'}' suffix")
-    return as_digits(array, name=str(path))
-
-
-def _read_npy(path):
-    from ldc.container import MAX_COUNT
-
-    with open(path, "rb") as f:
-        try:
-            version = np.lib.format.read_magic(f)
-            readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-            if version not in readers:
-                raise ValueError(f".npy format version {version[0]}.{version[1]} (ldc reads 1.0 and 2.0)")
-            shape, _, dtype = readers[version](f)  # reads and checks the header only
-        except Exception as err:  # numpy parses the header as Python literals: a bad one fails in many ways
-            raise InputError(f"{path}: not a readable .npy array ({shown(str(err))})") from err
-        header_end = f.tell()
-    if dtype.hasobject:
-        raise InputError(f"{path}: the array holds Python objects (dtype {dtype}), not pixel values")
-    if len(shape) < 2 or len(shape) > 4:
-        raise InputError(f"{path}: expected digits shaped (N, 28, 28) or (N, 28, 28, 1), got {shape}")
-    count = shape[0] if len(shape) > 2 else 1
-    if count > MAX_COUNT:
-        raise InputError(f"{path}: {count:,} digits; ldc compresses at most {MAX_COUNT:,} at a time")
-    needed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if needed != path.stat().st_size - header_end:
-        raise InputError(f"{path}: its header announces {needed:,} bytes of {dtype} {shape}, but the file holds "
-                         f"{path.stat().st_size - header_end:,}")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, EOFError, OSError) as err:
-        raise InputError(f"{path}: not a readable .npy array ({shown(str(err))})") from err
-
-
-def _read_png(path):
-    from PIL import Image, UnidentifiedImageError
-
-    unreadable = (UnidentifiedImageError, SyntaxError, Image.DecompressionBombError, OSError, ValueError, EOFError)
-    with warnings.catch_warnings():
-        # Pillow warns about what it finds wrong (truncated EXIF, huge sizes) before ldc refuses the file
-        # in its one line, or reads valid pixels: its warnings would only add lines.
-        warnings.simplefilter("ignore")
-        try:
-            image = Image.open(path)  # reads the header only
-        except unreadable as err:
-            raise InputError(f"{path}: not a readable PNG image ({shown(str(err))})") from err
-        with image:
-            if image.format != "PNG":
-                raise InputError(f"{path}: a {image.format} image, not a PNG")
-            if image.size != (28, 28):
-                raise InputError(f"{path}: the image is {image.size[0]}x{image.size[1]} pixels, expected 28x28")
-            if image.mode not in _EIGHT_BIT_MODES:
-                raise InputError(f"{path}: a {image.mode} image (more than 8 bits per pixel); expected an 8-bit "
-                                 "grayscale PNG, pixels 0..255")
-            try:
-                return np.asarray(image.convert("L"))
-            except unreadable as err:
-                raise InputError(f"{path}: not a readable PNG image ({shown(str(err))})") from err
+    return read(path)
 
 
 def _refuse_to_overwrite(source, target):
-    """InputError when writing ``target`` would replace ``source`` (the same path, a hard link or a symlink to it)."""
-    source, target = Path(source), Path(target)
+    """InputError when writing ``target`` would replace ``source`` (the same path, a hard link or a symlink to it).
+
+    FileError when ``target`` is a path ldc never writes (a device, a FIFO, a folder, a symbolic link loop).
+    """
+    from ldc.files import output_target
+
+    replaced = output_target(target)
     try:
-        same = target.exists() and os.path.samefile(source, target)
+        same = replaced.exists() and os.path.samefile(source, replaced)
     except OSError:
         same = False
-    if same or source.resolve() == target.resolve():
+    if same or os.path.realpath(source) == os.path.realpath(replaced):
         raise InputError(f"{target} is the input file {source}: writing it would destroy the input; "
                          "choose another output name")
 
@@ -257,33 +187,33 @@ def _train(args, out):
 def _compress(args, out):
     from ldc.trained import load_or_train
 
-    _refuse_to_overwrite(args.input, args.output)
     digits = read_digits(args.input)
+    _refuse_to_overwrite(args.input, args.output)
     config = _config(args)
     codec = load_or_train(config).codec()
     size = codec.write(args.output, digits)
     information = codec.information_bits(codec.latents(digits)).mean()
-    print(f"wrote {len(digits)} digits to {args.output}: {size} bytes, {8 * size / len(digits):.1f} bits per digit "
+    print(f"wrote {len(digits)} digits to {printable(args.output)}: {size} bytes, {8 * size / len(digits):.1f} bits per digit "
           f"(information content {information:.1f})", file=out)
 
 
 def _decompress(args, out):
-    from ldc.container import atomic_write_bytes, read_container
+    from ldc.container import read_container
+    from ldc.errors import ContainerError, ModelNotFoundError
+    from ldc.files import atomic_write_bytes
     from ldc.trained import find_model
 
-    from ldc.errors import ModelNotFoundError
-
-    _refuse_to_overwrite(args.input, args.output)
     container = read_container(args.input)
+    _refuse_to_overwrite(args.input, args.output)
     try:
         codec = find_model(container.fingerprint, container.description).codec()
-    except ModelNotFoundError as err:
-        raise ModelNotFoundError(f"{args.input}: {err}") from err
-    digits = codec.from_container(container)
+        digits = codec.from_container(container)
+    except (ModelNotFoundError, ContainerError) as err:
+        raise type(err)(f"{args.input}: {err}") from err
     buffer = io.BytesIO()
     np.save(buffer, digits)
     atomic_write_bytes(args.output, buffer.getvalue())
-    print(f"wrote {len(digits)} digits to {args.output}: uint8 {digits.shape}", file=out)
+    print(f"wrote {len(digits)} digits to {printable(args.output)}: uint8 {digits.shape}", file=out)
 
 
 def main(argv=None, out=None):
@@ -298,7 +228,7 @@ def main(argv=None, out=None):
         return EXIT_ERROR
     except OSError as err:
         where = f"{err.filename}: " if getattr(err, "filename", None) else ""
-        print(f"ldc: error: {where}{err.strerror or err}", file=sys.stderr)
+        print(f"ldc: error: {printable(where + (err.strerror or str(err)))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("ldc: interrupted", file=sys.stderr)

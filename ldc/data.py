@@ -17,6 +17,7 @@ import numpy as np
 
 from ldc._tf import tf
 from ldc.errors import DataUnavailableError, InputError, shown
+from ldc.files import as_path
 
 DIGIT_SHAPE = (28, 28)
 SPLITS = ("train", "test")
@@ -47,7 +48,10 @@ def as_digits(array, name="digits"):
     0..255; anything else (another shape, no digits, NaN, fractions, values
     out of range, non-numeric dtypes) raises InputError naming the problem.
     """
-    a = np.asarray(array)
+    try:
+        a = np.asarray(array)
+    except ValueError as err:  # a ragged list: numpy refuses to make one array of it
+        raise InputError(f"{name}: expected digits shaped (N, 28, 28), got a ragged sequence ({shown(str(err))})") from None
     numeric = a.dtype != np.bool_ and (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating))
     if not numeric:
         raise InputError(f"{name}: expected pixel values (uint8 0..255), got dtype {a.dtype}")
@@ -175,16 +179,16 @@ def load_mnist(split="train", limit=None, data_dir=None):
     The arrays are decoded once per process and shared (read-only) between calls.
     Raises DataUnavailableError when MNIST is neither on disk nor downloadable.
     """
-    if split not in SPLITS:
-        raise ValueError(f"split={split!r}: expected one of {SPLITS}")
+    if not isinstance(split, str) or split not in SPLITS:
+        raise InputError(f"split={shown(split)}: expected one of {SPLITS}")
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
-            raise ValueError(f"limit={limit!r}: expected a positive number of digits or None")
+            raise InputError(f"limit={shown(limit)}: expected a positive number of digits or None")
         limit = int(limit)
         if limit >= SPLIT_SIZES[split]:
             limit = None
     if data_dir is not None:
-        data_dir = os.fspath(data_dir)
+        data_dir = os.fspath(as_path(data_dir, "data_dir"))
     return _load(split, limit, data_dir)
 
 
@@ -199,9 +203,9 @@ def training_batches(images, batch_size=128, seed=0):
     """
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.shape[1:] != DIGIT_SHAPE or len(images) == 0:
-        raise ValueError(f"images: expected uint8 digits shaped (N, 28, 28) with N >= 1, got {images.dtype} {images.shape}")
+        raise InputError(f"images: expected uint8 digits shaped (N, 28, 28) with N >= 1, got {images.dtype} {images.shape}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r}: expected a positive int")
+        raise InputError(f"batch_size={shown(batch_size)}: expected a positive int")
     digits = tf.constant(images)
     rng = np.random.default_rng(seed)
     while True:

@@ -20,7 +20,8 @@ import numpy as np
 from ldc import logistic, range_coding, tables
 from ldc._tf import tf
 from ldc.backends import entropy_backend
-from ldc.tables import CodingTables  # noqa: F401  (part of this interface: ldc.CodingTables)
+from ldc.errors import InputError
+from ldc.tables import CodingTables
 
 
 def _engine(backend):
@@ -45,7 +46,7 @@ class LogisticPrior(tf.keras.layers.Layer):
         kwargs.setdefault("name", "prior")
         super().__init__(**kwargs)
         if isinstance(latent_dims, bool) or not isinstance(latent_dims, int) or latent_dims < 1:
-            raise ValueError(f"latent_dims={latent_dims!r}: expected a positive int")
+            raise InputError(f"latent_dims={latent_dims!r}: expected a positive int")
         self.latent_dims = latent_dims
         self.backend = backend or entropy_backend()
         self._distribution, self._rate = _engine(self.backend).distribution, _engine(self.backend).rate
@@ -81,6 +82,8 @@ class LogisticPrior(tf.keras.layers.Layer):
 
 def prior_tables(prior):
     """Return the :class:`CodingTables` of a trained :class:`LogisticPrior` (one table per latent dimension)."""
+    if not isinstance(prior, LogisticPrior):
+        raise InputError(f"prior_tables: expected a LogisticPrior (a model's .prior), got {type(prior).__name__}")
     return tables.prior_tables(np.asarray(prior.log_scales.numpy()))
 
 
@@ -107,8 +110,10 @@ class RangeCoder:
     """
 
     def __init__(self, tables, coding_rank=1, backend=None, decode_sanity_check=True):
-        if coding_rank < 1:
-            raise ValueError(f"coding_rank={coding_rank}: expected 1 or more")
+        if not isinstance(tables, CodingTables):
+            raise InputError(f"RangeCoder: expected CodingTables, got {type(tables).__name__}")
+        if isinstance(coding_rank, bool) or not isinstance(coding_rank, int) or coding_rank < 1:
+            raise InputError(f"coding_rank={coding_rank}: expected 1 or more")
         self.tables = tables
         self.coding_rank = coding_rank
         self.backend = backend or entropy_backend()
@@ -132,9 +137,10 @@ class RangeCoder:
         (channels,) for coding_rank 1, (blocks, channels) for 2.
         """
         item_shape = range_coding.check_item_shape(item_shape, self.tables, self.coding_rank)
-        strings = list(strings)
+        strings = range_coding.check_strings(strings)
         if not strings:
             return np.zeros((0,) + item_shape, dtype=np.int32)
-        if self.backend == "tfc":
-            return self._coder.decompress(strings, item_shape)
-        return self._coder.decompress(strings, item_shape, permissive=not self.decode_sanity_check)
+        if self.backend == "portable":
+            return self._coder.decompress(strings, item_shape, permissive=not self.decode_sanity_check)
+        values = self._coder.decompress(strings, item_shape)
+        return range_coding.check_decoded(values) if self.decode_sanity_check else values

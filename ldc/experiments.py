@@ -11,6 +11,10 @@ it is made.
     transforms()      conv and MLP transforms with 2, 5, 20, 50 latents, 5 epochs (chapters 2, 6)
     lambda_sweep()    one 15-epoch model per lambda (chapter 4; chapter 5 decodes its lambda=500 strings)
     report_check()    the report's four lambdas after 5 epochs (chapter 4)
+
+``LDC_SEED_OFFSET=k`` adds k to every one of these configurations' seeds
+(0 by default): the same book from other trained models, to check that no
+page depends on the particular weights one machine's training produced.
 """
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 
-from ldc.training import TrainConfig, _log
+from ldc.errors import ConfigurationError, shown
+from ldc.training import SEEDS, TrainConfig, _log
 
 REFERENCE_LAMBDA = 2000  # the tutorial's setting
 SWEEP_LAMBDAS = (100, 300, 500, 1000, 2000, 4000)
@@ -60,7 +65,22 @@ def book_configs(quick=None):
     return sorted(unique, key=_expected_work, reverse=True)
 
 
+SEED_OFFSET_ENV = "LDC_SEED_OFFSET"
+
+
+def seed_offset():
+    """Return ``LDC_SEED_OFFSET`` as an int (0 when unset); ConfigurationError when it is not a whole number >= 0."""
+    text = os.environ.get(SEED_OFFSET_ENV, "").strip()
+    if not text:
+        return 0
+    if not text.isdigit() or int(text) >= SEEDS:
+        raise ConfigurationError(f"{SEED_OFFSET_ENV}={shown(os.environ[SEED_OFFSET_ENV])}: expected a whole number "
+                                 f"0..{SEEDS - 1} (or unset)")
+    return int(text)
+
+
 def _config(quick=None, **fields):
+    fields["seed"] = seed_offset()
     return TrainConfig(**fields) if quick is None else TrainConfig(**fields, quick=quick)
 
 

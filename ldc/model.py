@@ -1,6 +1,7 @@
 """The compression model: analysis transform, prior and synthesis transform, and its weights by name (chapters 2-4)."""
 from ldc._tf import tf
 from ldc.entropy import LogisticPrior
+from ldc.errors import InputError
 from ldc.transforms import make_transforms
 
 
@@ -8,7 +9,7 @@ def to_unit_images(digits):
     """Return float32 (batch, 28, 28, 1) in [0, 1] from uint8 digits (batch, 28, 28) or (batch, 28, 28, 1)."""
     digits = tf.convert_to_tensor(digits)
     if digits.dtype != tf.uint8:
-        raise TypeError(f"digits: expected uint8 pixels 0..255, got {digits.dtype.name}")
+        raise InputError(f"digits: expected uint8 pixels 0..255, got {digits.dtype.name}")
     return tf.reshape(tf.cast(digits, tf.float32) / 255.0, (-1, 28, 28, 1))
 
 
@@ -77,10 +78,10 @@ def set_named_weights(model, arrays):
     targets = weight_variables(model)
     if set(arrays) != set(targets):
         missing, extra = sorted(set(targets) - set(arrays)), sorted(set(arrays) - set(targets))
-        raise ValueError(f"stored weights do not fit the model: missing {missing[:3]}, unexpected {extra[:3]}")
+        raise InputError(f"stored weights do not fit the model: missing {missing[:3]}, unexpected {extra[:3]}")
     for name, variable in targets.items():
         if tuple(arrays[name].shape) != tuple(variable.shape):
-            raise ValueError(f"stored weight {name} has shape {tuple(arrays[name].shape)}, "
+            raise InputError(f"stored weight {name} has shape {tuple(arrays[name].shape)}, "
                              f"the model's {tuple(variable.shape)}")
     for name, variable in targets.items():
         variable.assign(arrays[name])

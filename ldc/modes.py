@@ -9,6 +9,7 @@ import os
 import platform
 
 from ldc.backends import describe_backend, package_version
+from ldc.errors import ConfigurationError
 
 QUICK_ENV = "LDC_QUICK"
 _TRUE = ("1", "true", "yes", "on")
@@ -22,7 +23,7 @@ def quick_mode():
         return True
     if value in _FALSE:
         return False
-    raise ValueError(f"{QUICK_ENV}={os.environ[QUICK_ENV]!r} is not a switch: expected 1 or 0 (or true/false, yes/no, on/off)")
+    raise ConfigurationError(f"{QUICK_ENV}={os.environ[QUICK_ENV]!r} is not a switch: expected 1 or 0 (or true/false, yes/no, on/off)")
 
 
 def mode_name(quick=None):

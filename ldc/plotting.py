@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ldc.data import as_digits
+from ldc.errors import InputError
 
 
 def _hex(string, limit=12):
@@ -29,10 +30,10 @@ def digit_grid(originals, reconstructions=None, strings=None, bits=None, columns
     if reconstructions is not None:
         reconstructions = as_digits(reconstructions, "reconstructions")
         if len(reconstructions) != n:
-            raise ValueError(f"{n} originals but {len(reconstructions)} reconstructions")
+            raise InputError(f"{n} originals but {len(reconstructions)} reconstructions")
     for name, values in (("strings", strings), ("bits", bits)):
         if values is not None and len(values) != n:
-            raise ValueError(f"{n} originals but {len(values)} {name}")
+            raise InputError(f"{n} originals but {len(values)} {name}")
     rows_per_digit = 1 + (reconstructions is not None)
     grid_rows = -(-n // columns)
     fig, axes = plt.subplots(grid_rows * rows_per_digit, columns, squeeze=False,
@@ -65,7 +66,7 @@ def prior_densities(prior, value_range=(-6.0, 6.0), points=501, ax=None):
     values = np.linspace(*value_range, points)
     curves = np.asarray(prior.density(values))
     if curves.shape != (points, len(scales)):
-        raise ValueError(f"density returned shape {curves.shape}, expected {(points, len(scales))}")
+        raise InputError(f"density returned shape {curves.shape}, expected {(points, len(scales))}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     colours = plt.cm.viridis(np.linspace(0, 0.9, len(scales)))
@@ -89,11 +90,11 @@ def curve(points, metric="psnr", rate="bits"):
     "information_bits"), ``metric`` is "psnr" (key ``psnr_db``) or "mae".
     """
     if metric not in _METRIC_KEYS:
-        raise ValueError(f"metric={metric!r}: expected one of {sorted(_METRIC_KEYS)}")
+        raise InputError(f"metric={metric!r}: expected one of {sorted(_METRIC_KEYS)}")
     points = list(points)
     missing = [key for key in (rate, _METRIC_KEYS[metric]) if points and key not in points[0]]
     if missing:
-        raise ValueError(f"points have no {missing[0]!r} (keys: {sorted(points[0])})")
+        raise InputError(f"points have no {missing[0]!r} (keys: {sorted(points[0])})")
     return (np.array([p[rate] for p in points], dtype=float),
             np.array([p[_METRIC_KEYS[metric]] for p in points], dtype=float))
 
@@ -108,13 +109,13 @@ def rd_curves(curves, metric="psnr", ax=None):
     """
     labels = {"psnr": "PSNR (dB)", "mae": "mean absolute error"}
     if metric not in labels:
-        raise ValueError(f"metric={metric!r}: expected one of {sorted(labels)}")
+        raise InputError(f"metric={metric!r}: expected one of {sorted(labels)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4))
     for label, (rates, values) in curves.items():
         rates, values = np.asarray(rates, dtype=float), np.asarray(values, dtype=float)
         if rates.shape != values.shape or rates.ndim != 1:
-            raise ValueError(f"{label}: rates {rates.shape} and values {values.shape} must be equal 1-D arrays")
+            raise InputError(f"{label}: rates {rates.shape} and values {values.shape} must be equal 1-D arrays")
         order = np.argsort(rates)
         ax.plot(rates[order], values[order], marker="o", ms=3, label=label)
     ax.set_xlabel("rate (bits per digit)")
@@ -127,7 +128,7 @@ def rd_curves(curves, metric="psnr", ax=None):
 def training_history(history):
     """Plot per-epoch train and test rate and distortion from a training history; return the figure."""
     if not history:
-        raise ValueError("history: no epochs to plot")
+        raise InputError("history: no epochs to plot")
     epochs = [h["epoch"] for h in history]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
     for ax, key, label in ((left, "rate", "bits per digit"), (right, "distortion", "MAE")):
@@ -148,11 +149,11 @@ def digit_rows(rows, scale=1.1):
     reconstructions by several models (chapter 4).
     """
     if not rows:
-        raise ValueError("rows: nothing to plot")
+        raise InputError("rows: nothing to plot")
     rows = {label: as_digits(digits, f"rows[{label!r}]") for label, digits in rows.items()}
     counts = {len(digits) for digits in rows.values()}
     if len(counts) != 1:
-        raise ValueError(f"rows hold different numbers of digits: { {k: len(v) for k, v in rows.items()} }")
+        raise InputError(f"rows hold different numbers of digits: { {k: len(v) for k, v in rows.items()} }")
     n = counts.pop()
     fig, axes = plt.subplots(len(rows), n, squeeze=False, figsize=(n * scale + 1.2, len(rows) * scale))
     for r, (label, digits) in enumerate(rows.items()):

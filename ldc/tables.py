@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
+from ldc.errors import InputError, converted
+
 PRECISION = 16  # bits of the counts: tensorflow-compression's range coder allows at most 16
 TOTAL = 1 << PRECISION
 MAX_SYMBOLS = 4096  # values per table; a wider prior codes its rare values through the escape
@@ -39,20 +41,21 @@ class CodingTables:
     sizes: np.ndarray
 
     def __post_init__(self):
-        counts = np.array(self.counts, dtype=np.int64)
-        offsets = np.array(self.offsets, dtype=np.int64).reshape(-1)
-        sizes = np.array(self.sizes, dtype=np.int64).reshape(-1)
+        def integers(name):
+            return converted(name, getattr(self, name), lambda v: np.array(v, dtype=np.int64), "integers")
+
+        counts, offsets, sizes = integers("counts"), integers("offsets").reshape(-1), integers("sizes").reshape(-1)
         if counts.ndim != 2 or len(counts) == 0 or len(counts) != len(offsets) or len(sizes) != len(offsets):
-            raise ValueError(f"coding tables: counts {counts.shape}, offsets {offsets.shape} and sizes {sizes.shape} "
+            raise InputError(f"coding tables: counts {counts.shape}, offsets {offsets.shape} and sizes {sizes.shape} "
                              "do not describe one table per channel")
         if np.any(sizes < 2) or np.any(sizes > counts.shape[1]) or counts.shape[1] > MAX_SYMBOLS + 1:
-            raise ValueError(f"coding tables: sizes must lie in 2..{min(counts.shape[1], MAX_SYMBOLS + 1)}")
+            raise InputError(f"coding tables: sizes must lie in 2..{min(counts.shape[1], MAX_SYMBOLS + 1)}")
         used = np.arange(counts.shape[1]) < sizes[:, None]
         if np.any(counts[used] < 1) or np.any(counts[~used] != 0) or np.any(counts.sum(axis=1) != TOTAL):
-            raise ValueError(f"coding tables: each row needs counts >= 1 for its symbols, zeros after them, "
+            raise InputError(f"coding tables: each row needs counts >= 1 for its symbols, zeros after them, "
                              f"and a sum of 2**{PRECISION}")
         if np.any(np.abs(offsets) > 2 ** 30):
-            raise ValueError("coding tables: offsets out of range")
+            raise InputError("coding tables: offsets out of range")
         object.__setattr__(self, "counts", counts.astype(np.int32))
         object.__setattr__(self, "offsets", offsets.astype(np.int32))
         object.__setattr__(self, "sizes", sizes.astype(np.int32))
@@ -98,7 +101,7 @@ class CodingTables:
         :meth:`ldc.codec.Codec.compress`): about log2(symbols) bits.
         """
         if not 2 <= symbols <= TOTAL // 2:
-            raise ValueError(f"symbols={symbols}: expected 2..{TOTAL // 2}")
+            raise InputError(f"symbols={symbols}: expected 2..{TOTAL // 2}")
         each = TOTAL // (symbols + 1)
         row = np.zeros(max(self.counts.shape[1], symbols + 1), dtype=np.int64)
         row[:symbols] = each
@@ -124,11 +127,11 @@ def quantize_pmf(pmf):
     remainders, ties to the lower index. Integer arithmetic after one float64
     product, so the same input gives the same counts everywhere.
     """
-    pmf = np.asarray(pmf, dtype=np.float64)
+    pmf = converted("pmf", pmf, lambda v: np.asarray(v, dtype=np.float64), "probabilities")
     if pmf.ndim != 1 or len(pmf) < 2 or len(pmf) > TOTAL // 2:
-        raise ValueError(f"pmf: expected 2..{TOTAL // 2} probabilities, got shape {pmf.shape}")
+        raise InputError(f"pmf: expected 2..{TOTAL // 2} probabilities, got shape {pmf.shape}")
     if not np.all(np.isfinite(pmf)) or np.any(pmf < 0) or pmf.sum() <= 0:
-        raise ValueError("pmf: expected finite, non-negative probabilities with a positive sum")
+        raise InputError("pmf: expected finite, non-negative probabilities with a positive sum")
     spare = TOTAL - len(pmf)
     scaled = pmf / pmf.sum() * spare
     counts = np.floor(scaled).astype(np.int64)
@@ -159,9 +162,9 @@ def logistic_masses(values, scale):
 
 def prior_tables(log_scales):
     """Return :class:`CodingTables` for the noisy logistic prior with these per-dimension log-scales (latent_dims,)."""
-    log_scales = np.asarray(log_scales, dtype=np.float32).reshape(-1)
+    log_scales = converted("log_scales", log_scales, lambda v: np.asarray(v, dtype=np.float32), "numbers").reshape(-1)
     if len(log_scales) == 0 or not np.all(np.isfinite(log_scales)):
-        raise ValueError("log_scales: expected finite values, one per latent dimension")
+        raise InputError("log_scales: expected finite values, one per latent dimension")
     rows, offsets = [], []
     for scale in np.exp(log_scales.astype(np.float64)):
         # P(Y > K + 1/2) = expit(-(K + 1/2) / scale) <= TAIL_PER_SIDE
@@ -184,13 +187,13 @@ def pmf_tables(pmfs, offsets):
         probability of values outside its range (the escape).
       offsets: int (channels,), the smallest value each row covers.
     """
-    rows = [np.asarray(row, dtype=np.float64) for row in pmfs]
-    offsets = np.asarray(offsets, dtype=np.int64).reshape(-1)
+    rows = converted("pmfs", pmfs, lambda v: [np.asarray(row, dtype=np.float64) for row in v], "rows of probabilities")
+    offsets = converted("offsets", offsets, lambda v: np.asarray(v, dtype=np.int64), "integers").reshape(-1)
     if len(rows) == 0 or len(rows) != len(offsets):
-        raise ValueError(f"{len(rows)} pmfs and {len(offsets)} offsets: expected one offset per row")
+        raise InputError(f"{len(rows)} pmfs and {len(offsets)} offsets: expected one offset per row")
     for row in rows:
         if row.ndim != 1 or not 1 <= len(row) <= MAX_SYMBOLS:
-            raise ValueError(f"pmfs: expected rows of 1..{MAX_SYMBOLS} probabilities, got shape {row.shape}")
+            raise InputError(f"pmfs: expected rows of 1..{MAX_SYMBOLS} probabilities, got shape {row.shape}")
         if not np.all(np.isfinite(row)) or np.any(row < 0) or row.sum() > 1 + 1e-6:
-            raise ValueError("pmfs: expected finite non-negative rows summing to at most 1")
+            raise InputError("pmfs: expected finite non-negative rows summing to at most 1")
     return _tables([quantize_pmf(np.append(row, max(1.0 - row.sum(), 0.0))) for row in rows], offsets)

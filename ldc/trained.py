@@ -20,7 +20,7 @@ from ldc._tf import tf
 from ldc.backends import entropy_backend
 from ldc.codec import Codec, model_fingerprint
 from ldc.entropy import CodingTables, prior_tables
-from ldc.errors import ModelNotFoundError
+from ldc.errors import ConfigurationError, InputError, ModelNotFoundError
 from ldc.model import CompressionModel, named_weights, set_named_weights
 from ldc.training import TrainConfig, _log, describe_model, train
 
@@ -101,6 +101,8 @@ def _restore(path, arrays, meta):
             raise ValueError("restored weights do not reproduce the stored fingerprint")
         return TrainedModel(config, model, tables, meta["history"], meta["train_seconds"], meta["step_seconds"],
                             meta["steps"], "hit", path, meta.get("trained_with", {}))
+    except ConfigurationError:
+        raise  # about this process's switches, not about the entry: never a reason to delete it
     except (KeyError, ValueError, TypeError) as err:
         raise cache.CorruptEntryError(f"{path}: {err}") from err
 
@@ -120,6 +122,11 @@ def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
         run are the k-epoch model. ``make book`` uses this for chapter 4's
         5-epoch models.
     """
+    if not isinstance(config, TrainConfig):
+        raise InputError(f"load_or_train: expected a TrainConfig (ldc.TrainConfig(lmbda=...), or one of "
+                         f"ldc.experiments), got {type(config).__name__}")
+    # The switches are read before the cache is: a bad one must fail here, not pass for a damaged entry.
+    entropy_backend()
     log = log or _log
     for snapshot in snapshots:
         if snapshot.epochs >= config.epochs or dataclasses.replace(snapshot, epochs=config.epochs) != config:
@@ -180,6 +187,9 @@ def find_model(fingerprint, description=None):
     configuration this ldc can train, the command that trains it, written from
     the validated configuration, never from the file's text.
     """
+    if not isinstance(fingerprint, bytes):
+        raise InputError(f"fingerprint: expected bytes, got {type(fingerprint).__name__}")
+    entropy_backend()  # a bad LDC_ENTROPY is named as such, not as a missing model
     wanted = fingerprint.hex()
     for path, meta in cache.iter_entries():
         if meta.get("fingerprint") == wanted:

@@ -25,7 +25,7 @@ import numpy as np
 
 from ldc._tf import tf
 from ldc.data import load_mnist, training_batches
-from ldc.errors import TrainingError, shown
+from ldc.errors import InputError, TrainingError, shown
 from ldc.model import CompressionModel, lagrangian
 from ldc.modes import mode_name, quick_mode
 from ldc.transforms import ARCHITECTURES
@@ -41,22 +41,31 @@ EVAL_BATCH = 1000  # digits per evaluation batch (forward only, so larger than t
 
 MAX_LMBDA = 1e5  # far above the course's 100-8000; larger weights only push float32 training towards overflow
 SEEDS = 2 ** 32  # NumPy's and TensorFlow's seeds are 0 .. 2**32 - 1
+# Sizes are bounded before a model is built, so a typo cannot ask TensorFlow for gigabytes: a latent larger
+# than the 784 pixels it describes codes nothing a digit holds, and a batch of 4,096 digits already takes
+# the conv transforms about 1 GB (60,000, the whole training set at once, would take 15).
+MAX_SIZES = {"latent_dims": 784, "batch_size": 4096}
 
 
 def _positive_int_or_none(name, value):
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}={shown(value)}: expected a positive int or None")
+        raise InputError(f"{name}={shown(value)}: expected a positive int or None")
+    if name in MAX_SIZES and value > MAX_SIZES[name]:
+        raise InputError(f"{name}={value:,}: at most {MAX_SIZES[name]:,}")
 
 
 def _number_in(name, value, high, meaning):
     """Return ``value`` as a float in (0, high]; ValueError naming it otherwise (text and booleans are not numbers)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name}={shown(value)}: expected a number ({meaning})")
-    number = float(value)
+        raise InputError(f"{name}={shown(value)}: expected a number ({meaning})")
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        number = math.inf
     if not (math.isfinite(number) and 0 < number <= high):
-        raise ValueError(f"{name}={shown(value)}: expected a number in (0, {high:g}] ({meaning})")
+        raise InputError(f"{name}={shown(value)}: expected a number in (0, {high:g}] ({meaning})")
     return number
 
 
@@ -86,20 +95,20 @@ class TrainConfig:
     def __post_init__(self):
         object.__setattr__(self, "lmbda", _number_in("lmbda", self.lmbda, MAX_LMBDA, "the weight of distortion"))
         if not isinstance(self.architecture, str) or self.architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture={shown(self.architecture)}: expected one of {ARCHITECTURES}")
+            raise InputError(f"architecture={shown(self.architecture)}: expected one of {ARCHITECTURES}")
         for name in ("latent_dims", "epochs", "batch_size"):
             if getattr(self, name) is None:
-                raise ValueError(f"{name}=None: expected a positive int")
+                raise InputError(f"{name}=None: expected a positive int")
             _positive_int_or_none(name, getattr(self, name))
             object.__setattr__(self, name, int(getattr(self, name)))
         for name in ("steps_per_epoch", "train_digits", "test_digits"):
             _positive_int_or_none(name, getattr(self, name))
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < SEEDS:
-            raise ValueError(f"seed={shown(self.seed)}: expected an int in 0..{SEEDS - 1}")
+            raise InputError(f"seed={shown(self.seed)}: expected an int in 0..{SEEDS - 1}")
         object.__setattr__(self, "seed", int(self.seed))
         object.__setattr__(self, "learning_rate", _number_in("learning_rate", self.learning_rate, 1.0, "Adam's step"))
         if not isinstance(self.quick, (bool, np.bool_)):
-            raise ValueError(f"quick={shown(self.quick)}: expected True or False")
+            raise InputError(f"quick={shown(self.quick)}: expected True or False")
         object.__setattr__(self, "quick", bool(self.quick))
         if self.quick:
             for name, cap in QUICK_BUDGET.items():
@@ -124,10 +133,12 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values):
         """Return the configuration stored by :meth:`to_dict` (unknown keys are an error)."""
+        if not isinstance(values, dict):
+            raise InputError(f"a TrainConfig is made from a dict, not a {type(values).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - known
         if unknown:
-            raise ValueError(f"unknown TrainConfig fields {sorted(unknown)}")
+            raise InputError(f"unknown TrainConfig fields {shown(sorted(map(str, unknown)), 200)}")
         return cls(**values)
 
     def describe(self):
@@ -142,8 +153,10 @@ def describe_model(description):
     description; this names the model in messages about such files. Fields of
     unexpected types are shown quoted and escaped (:func:`ldc.errors.shown`).
     """
-    def number(value):
-        return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    def number(value):  # a finite float, or an int a float holds (math.isfinite fails on a 4,000-digit int)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return abs(value) <= 2 ** 53 if isinstance(value, int) else math.isfinite(value)
 
     formats = {"lmbda": lambda v: f"lmbda={v:g}" if number(v) else None,
                "latent_dims": lambda v: f"{v} latents" if number(v) else None,

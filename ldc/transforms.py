@@ -8,6 +8,7 @@ Images enter as float32 (batch, 28, 28, 1) in [0, 1]; latents are float32
 (batch, latent_dims).
 """
 from ldc._tf import tf
+from ldc.errors import InputError
 
 ARCHITECTURES = ("conv", "mlp")
 IMAGE_SHAPE = (28, 28, 1)
@@ -16,7 +17,7 @@ _layers = tf.keras.layers
 
 def _check_latent_dims(latent_dims):
     if isinstance(latent_dims, bool) or not isinstance(latent_dims, int) or latent_dims < 1:
-        raise ValueError(f"latent_dims={latent_dims!r}: expected a positive int")
+        raise InputError(f"latent_dims={latent_dims!r}: expected a positive int")
 
 
 def make_analysis_transform(latent_dims=50):
@@ -73,7 +74,7 @@ def make_transforms(architecture="conv", latent_dims=50):
         return make_analysis_transform(latent_dims), make_synthesis_transform(latent_dims)
     if architecture == "mlp":
         return make_mlp_analysis_transform(latent_dims), make_mlp_synthesis_transform(latent_dims)
-    raise ValueError(f"architecture={architecture!r}: expected one of {ARCHITECTURES}")
+    raise InputError(f"architecture={architecture!r}: expected one of {ARCHITECTURES}")
 
 
 def count_parameters(model):
