@@ -1,14 +1,17 @@
 """Fuzzing every format a user can hand ldc: containers, .npy files, images, cache entries, command lines.
 
-Property-based (hypothesis), at least 1,000 generated cases per format and run,
-each test under a wall-time bound. Every case must end in the documented error
-type with a one-line message, or in a correct result: never a traceback, a
-hang, silent garbage, or memory beyond the stated bound. Each test prints its
-count, its longest single case and the process's peak memory.
+Property-based (hypothesis), at least 1,000 generated cases per format and run.
+Every case must end in the documented error type with a one-line message, or
+in a correct result: never a traceback, a hang, silent garbage, or memory
+beyond the stated bound. A case that runs past a hang guard (60 s) fails; no
+case is held to a tighter time, so a busy machine cannot fail these tests.
+Each test prints its count, its longest single case and the process's peak
+memory.
 """
 import io
 import json
 import resource
+import signal
 import struct
 import time
 import zlib
@@ -32,10 +35,19 @@ FUZZ = settings(max_examples=CASES, deadline=None, database=None,
 # Decoding a file may use about 1 KB per digit it holds (ldc.container.MAX_COUNT of them at most); the
 # cases here are small, so the whole process must stay within this of where it started.
 MEMORY_BOUND_MB = 300
+HANG_GUARD_SECONDS = 60  # a hang guard, not a speed test: the slowest case here takes milliseconds
+
+
+class HangGuard(Exception):
+    """A single case ran past HANG_GUARD_SECONDS."""
+
+
+def _hang(signum, frame):
+    raise HangGuard(f"a single case ran past the {HANG_GUARD_SECONDS} s hang guard")
 
 
 class Tally:
-    """Counts the cases, times the longest one, and checks the process's peak memory at the end."""
+    """Counts the cases, guards each against a hang, times the longest one, and checks the peak memory at the end."""
 
     def __init__(self, name):
         self.name, self.cases, self.longest, self.outcomes = name, 0, 0.0, {}
@@ -46,18 +58,24 @@ class Tally:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     def run(self, case):
+        previous = signal.signal(signal.SIGALRM, _hang)
+        signal.alarm(HANG_GUARD_SECONDS)
         started = time.perf_counter()
-        outcome = case()
+        try:
+            outcome = case()
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
         self.longest = max(self.longest, time.perf_counter() - started)
         self.cases += 1
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
-    def report(self, longest_bound):
+    def report(self):
+        """Print the count, outcomes, longest case and peak memory; assert the count and the memory bound."""
         peak = self._rss_mb()
         print(f"\n{self.name}: {self.cases} cases {self.outcomes}; longest {self.longest * 1000:.0f} ms; "
               f"peak memory {peak:.0f} MB (+{peak - self.start_rss:.0f} MB)")
         assert self.cases >= CASES
-        assert self.longest < longest_bound, f"a single case took {self.longest:.1f} s"
         assert peak - self.start_rss < MEMORY_BOUND_MB
 
 
@@ -94,7 +112,7 @@ def test_containers_with_hostile_fields_and_a_valid_checksum(file_codec):
     own = json.dumps(file_codec.description).encode()
 
     @FUZZ
-    @given(version=st.one_of(st.just(2), st.integers(0, 255)), flags=st.one_of(st.just(0), st.integers(0, 255)),
+    @given(version=st.one_of(st.just(3), st.integers(0, 255)), flags=st.one_of(st.just(0), st.integers(0, 255)),
            fingerprint=st.one_of(st.just(file_codec.fingerprint), st.binary(min_size=16, max_size=16)),
            count=st.one_of(st.integers(0, 64), st.integers(0, 2 ** 32 - 1), st.just(2 ** 18)),
            description=st.one_of(st.just(own), descriptions),
@@ -110,13 +128,13 @@ def test_containers_with_hostile_fields_and_a_valid_checksum(file_codec):
                 one_line(err)
                 return "refused"
             # Accepted: only a well-formed file of this model, whose payload decodes to that many digits.
-            assert crc_ok and version == 2 and flags == 0 and fingerprint == file_codec.fingerprint
+            assert crc_ok and version == 3 and flags == 0 and fingerprint == file_codec.fingerprint
             assert digits.shape == (count, 28, 28) and digits.dtype == np.uint8
             return "decoded"
         tally.run(case)
 
     check()
-    tally.report(longest_bound=5.0)
+    tally.report()
 
 
 npy_dtypes = st.sampled_from(["|u1", "<i2", ">i4", "<f4", ">f8", "<c8", "|b1", "|O", "|S3", "<U2", "|V4", "<m8[s]"])
@@ -153,7 +171,7 @@ def test_npy_files_with_any_header(tmp_path):
         tally.run(case)
 
     check()
-    tally.report(longest_bound=2.0)
+    tally.report()
 
 
 @pytest.mark.timeout(600)
@@ -195,7 +213,7 @@ def test_images_of_any_mode_size_and_truncation(tmp_path):
         tally.run(case)
 
     check()
-    tally.report(longest_bound=2.0)
+    tally.report()
 
 
 @pytest.mark.timeout(600)
@@ -224,7 +242,7 @@ def test_a_cache_entry_with_any_byte_flipped(isolated_cache):
                     np.testing.assert_array_equal(loaded[name], array)
                 return "same arrays"
             tally.run(case)
-    tally.report(longest_bound=1.0)
+    tally.report()
 
 
 @pytest.mark.timeout(600)
@@ -279,4 +297,4 @@ def test_command_lines_of_any_arguments(capsys, tmp_path, monkeypatch):
         tally.run(case)
 
     check()
-    tally.report(longest_bound=2.0)
+    tally.report()

@@ -254,7 +254,8 @@ def write_config(course):
         f"c.CourseDirectory.root = {str(course.resolve())!r}\n"
         f"c.CourseDirectory.ignore = {IGNORED!r}\n"
         "c.Execute.timeout = 1800  # seconds per cell: a full-mode chapter may train a model\n"
-        "c.Execute.allow_errors = True  # a wrong answer must not stop the later checks\n"
+        "# A wrong answer does not stop the later checks: nbgrader's Execute always allows errors\n"
+        "# (its allow_errors is fixed to True, not a setting).\n"
     )
 
 
@@ -344,14 +345,17 @@ def grade(submissions, course, csv_path, root=ROOT):
     if not found:
         raise ClassroomError(f"{submissions} holds no <student>/<chapter>.ipynb files")
     shutil.rmtree(course / "submitted", ignore_errors=True)
+    total = sum(len(entries) for entries in found.values())
+    done = 0
     for name, entries in found.items():
         for student, path in entries:
             target = course / "submitted" / student / name
             target.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target / f"{name}.ipynb")
-        started = time.time()
-        _nbgrader(course, "autograde", name, "--force")
-        print(f"grade: {name}: {len(entries)} submission(s) autograded in {time.time() - started:.0f} s", flush=True)
+            started = time.time()
+            _nbgrader(course, "autograde", name, f"--student={student}", "--force")
+            done += 1
+            print(f"grade: [{done}/{total}] {student}/{name} autograded in {time.time() - started:.0f} s", flush=True)
     _nbgrader(course, "export", f"--to={csv_path.resolve()}")
     with open(csv_path, newline="") as stream:
         return [row for row in csv.DictReader(stream) if row["assignment"] in found]
