@@ -19,7 +19,10 @@
 #   make grade SUBMISSIONS=folder   autograde folder/<student>/<chapter>.ipynb; grades in GRADES (grades.csv)
 #   make test-fast     setup, then the unit tests only (synthetic digits, no real MNIST)
 #   make test-colab    a Colab-like venv (Python 3.13, Colab's pins): the chapters' first-cell install from
-#                      this checkout, checked to add only what Colab lacks, then every chapter by nbval
+#                      this checkout, checked to add only what Colab lacks, then every chapter by nbval from an
+#                      empty model cache, downloading the quick models from a release served on this machine
+#   make bench         training speed here: ldc's steps/s against the TensorFlow tutorial's compile/fit pattern
+#   make publish OUT=folder   the book's models and their registry.json, for a release (QUICK=1, RELEASE=tag)
 #   make test-cross    a model trained and a file written on each stack, loaded and decoded on the other
 #   make test-all      make test on Python 3.11 and on 3.13, then test-colab and test-cross (what CI runs)
 # PYTHON=/path/to/python chooses the interpreter: 3.11 gives the pinned stack (TensorFlow 2.14 with
@@ -81,10 +84,12 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # A copy of ../shared/colab/colab-preinstalled.txt (tests/test_colab_pins.py keeps them equal).
 COLAB_PINS ?= tools/colab-preinstalled.txt
 COLAB_VENV := .venv-colab
-COLAB_PACKAGES := tensorflow tensorflow-datasets keras matplotlib scipy pillow ipykernel tensorflow-probability
+# Colab also preinstalls pooch 1.9.0 (not in the shared pins): ldc downloads published models with it.
+COLAB_PACKAGES := tensorflow tensorflow-datasets keras matplotlib scipy pillow ipykernel tensorflow-probability \
+                  pooch==1.9.0
 
 .PHONY: setup python-check browser test test-fast unit-tests sync-check nbval book page-check \
-        assignments grade leak-check test-colab stacks-check test-cross test-all clean
+        assignments grade leak-check test-colab stacks-check test-cross test-all bench publish clean
 
 setup: $(STAMP) browser
 
@@ -181,13 +186,17 @@ test-colab: $(COLAB_VENV)/.colab-installed
 	$(COLAB_VENV)/bin/python tools/colab_install.py --pins $(COLAB_PINS)
 	@# The test tools come after the check, and may not move any of Colab's packages either.
 	$(COLAB_VENV)/bin/python -m pip --disable-pip-version-check install --quiet -c $(COLAB_PINS) pytest nbval pytest-timeout
-	@# A student's Colab starts with an empty model cache: so does this run.
-	@rm -rf _build/colab-cache; for notebook in $(NOTEBOOKS); do \
-	  start=$$(date +%s); \
-	  LDC_QUICK=1 LDC_CACHE_DIR=$(CURDIR)/_build/colab-cache $(COLAB_VENV)/bin/python -m pytest -q --nbval-lax \
-	    -p no:cacheprovider $$notebook || exit 1; \
-	  echo "nbval: $$notebook ran in $$(( $$(date +%s) - start )) s (quick mode, Colab-like venv, empty model cache)"; \
-	done
+	@# A student's Colab starts with an empty model cache: so does this run, and its models come from a
+	@# release (quick mode's, published here first) served on this machine, as they would from GitHub.
+	LDC_QUICK=1 LDC_CACHE_DIR=$(CURDIR)/_build/colab-publisher-cache $(COLAB_VENV)/bin/python -m ldc publish \
+	  _build/colab-release
+	@rm -rf _build/colab-cache; $(COLAB_VENV)/bin/python tools/serve_release.py _build/colab-release -- bash -c '\
+	  set -e; for notebook in $(NOTEBOOKS); do \
+	    start=$$(date +%s); \
+	    LDC_QUICK=1 LDC_CACHE_DIR=$(CURDIR)/_build/colab-cache $(COLAB_VENV)/bin/python -m pytest -q --nbval-lax \
+	      -p no:cacheprovider $$notebook; \
+	    echo "nbval: $$notebook ran in $$(( $$(date +%s) - start )) s (quick mode, Colab-like venv, models downloaded)"; \
+	  done' 
 
 # Each direction: train and write on one stack, load and decode on the other (tests/test_cross_stack.py).
 PY311 ?= $(shell tools/find_python 3.11)
@@ -207,6 +216,15 @@ test-all: stacks-check
 	$(MAKE) --no-print-directory test PYTHON=$(PY313)
 	$(MAKE) --no-print-directory test-colab
 	$(MAKE) --no-print-directory test-cross
+
+# Training speed on this machine, ldc against the tutorial's pattern, one run (not a test: speed is the machine's).
+bench: $(STAMP)
+	$(BIN)/python tools/bench_training.py
+
+# The book's models (trained first where the cache lacks them) and registry.json, ready for `gh release upload`.
+publish: $(STAMP)
+	@[ -n "$(OUT)" ] || { echo "make publish OUT=folder: where to write the release's files"; exit 1; }
+	$(BIN)/python -m ldc publish $(OUT) $(if $(filter quick,$(MODE)),--quick) $(if $(RELEASE),--release $(RELEASE))
 
 clean:
 	rm -rf .venv-* _build .pytest_cache .hypothesis

@@ -91,17 +91,21 @@ def _expected_work(config):
 
 @dataclass(frozen=True)
 class Prepared:
-    """What :func:`prepare` did: ``found`` models already cached, ``trained`` now, and the wall time in seconds."""
+    """What :func:`prepare` did: ``found`` models already cached, ``downloaded`` published ones, ``trained`` now, and the wall time in seconds."""
 
     found: int
+    downloaded: int
     trained: int
     seconds: float
 
 
 def prepare(configs, jobs=1, log=None):
-    """Make sure every configuration's model is in the model cache; train the missing ones. Return :class:`Prepared`.
+    """Make sure every configuration's model is in the model cache: download the published ones, train the rest. Return :class:`Prepared`.
 
-    Prints one line per model (found, or trained and in how many seconds).
+    Prints one line per model (found, downloaded, or trained and in how many
+    seconds). A missing model the registry of published models lists
+    (:mod:`ldc.published`) is downloaded and verified first, unless
+    ``LDC_PRETRAINED=0``.
     ``jobs`` > 1 trains that many models at once, one process each with
     TensorFlow's thread pools sized to share the cores. A missing model that
     is a longer missing run's first epochs (chapter 4's 5-epoch models) is
@@ -109,10 +113,11 @@ def prepare(configs, jobs=1, log=None):
     is stored as soon as it is trained, so an interrupted run keeps the
     models it finished.
     """
-    from ldc import cache
+    from ldc import cache, published
 
     log = log or _log
     started = time.perf_counter()
+    pretrained = published.enabled()
     missing = []
     for config in configs:
         path = cache.entry_path(config.cache_key())
@@ -126,8 +131,24 @@ def prepare(configs, jobs=1, log=None):
                                              "it cannot be removed (a read-only cache?)"))
             missing.append(config)
     found = len(configs) - len(missing)
+    downloaded = 0
+    if missing and pretrained:
+        left = []
+        for config in missing:
+            try:
+                note = published.fetch(config, cache.entry_path(config.cache_key()))
+            except published.NotPublished:
+                left.append(config)
+            except published.PublishedError as err:
+                log(f"published model: {err}; it will be trained")
+                left.append(config)
+            else:
+                downloaded += 1
+                log(f"published model: {config.describe()} ({note})")
+        missing = left
     runs = _runs(missing)
-    log(f"models: {len(configs)} needed, {found} in the cache at {cache.models_dir()}, {len(missing)} to train"
+    log(f"models: {len(configs)} needed, {found} in the cache at {cache.models_dir()}"
+        + (f", {downloaded} downloaded" if downloaded else "") + f", {len(missing)} to train"
         + (f" ({min(jobs, len(runs))} at a time)" if len(runs) > 1 else ""))
     done = 0
     for config, snapshots, seconds in _train_all(runs, jobs):
@@ -137,7 +158,7 @@ def prepare(configs, jobs=1, log=None):
                 f"stored after {snapshot_seconds:.0f} s of the next model's run")
         done += 1
         log(f"[{done}/{len(missing)}] trained {config.describe()} in {seconds[0]:.0f} s")
-    return Prepared(found, len(missing), time.perf_counter() - started)
+    return Prepared(found, downloaded, len(missing), time.perf_counter() - started)
 
 
 def _runs(missing):

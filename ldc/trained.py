@@ -1,9 +1,10 @@
-"""Trained models from the cache, or trained now and cached (chapters 2-6).
+"""Trained models from the cache, the published release, or trained now and cached (chapters 2-7).
 
 :func:`load_or_train` is what chapters call: it returns the model for a
-configuration from the on-disk cache when a trustworthy entry exists, and
-otherwise trains it, builds its range-coding tables and stores both. A
-corrupt or partial entry is reported, deleted and rebuilt, never loaded.
+configuration from the on-disk cache when a trustworthy entry exists; else
+the published model (:mod:`ldc.published`: downloaded, verified, stored in
+the cache); else it trains it, builds its range-coding tables and stores
+both. A corrupt or partial entry is reported, deleted and rebuilt, never loaded.
 """
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from ldc import cache
+from ldc import cache, published
 from ldc._tf import tf
 from ldc.backends import entropy_backend
 from ldc.codec import Codec, model_fingerprint
+from ldc.commands import train_command
 from ldc.entropy import CodingTables, prior_tables
 from ldc.errors import ConfigurationError, InputError, ModelNotFoundError
 from ldc.model import CompressionModel, named_weights, set_named_weights
@@ -29,9 +31,11 @@ from ldc.training import TrainConfig, _log, describe_model, train
 class TrainedModel:
     """A trained model with its configuration, coding tables, per-epoch history and timings.
 
-    ``cache`` says where it came from: "hit" (loaded), "miss" (trained now and
-    stored) or "off" (trained now, cache not used). Timings are those of the
-    run that trained it, in seconds.
+    ``cache`` says where it came from: "hit" (loaded), "published"
+    (downloaded from the published release now, and stored), "miss" (trained
+    now and stored) or "off" (trained now, cache not used). ``release`` names
+    the release it was published in, if it was. Timings are those of the run
+    that trained it, in seconds.
     """
 
     config: TrainConfig
@@ -44,6 +48,7 @@ class TrainedModel:
     cache: str
     path: Optional[Path] = None
     trained_with: dict = field(default_factory=dict)  # python, tensorflow, keras, entropy backend
+    release: Optional[str] = None
 
     @property
     def fingerprint(self):
@@ -99,8 +104,10 @@ def _restore(path, arrays, meta):
         fingerprint = model_fingerprint(model, tables)
         if fingerprint.hex() != meta["fingerprint"]:
             raise ValueError("restored weights do not reproduce the stored fingerprint")
+        release = meta.get("release")
         return TrainedModel(config, model, tables, meta["history"], meta["train_seconds"], meta["step_seconds"],
-                            meta["steps"], "hit", path, meta.get("trained_with", {}))
+                            meta["steps"], "hit", path, meta.get("trained_with", {}),
+                            release if isinstance(release, str) else None)
     except ConfigurationError:
         raise  # about this process's switches, not about the entry: never a reason to delete it
     except (KeyError, ValueError, TypeError) as err:
@@ -127,6 +134,8 @@ def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
                          f"ldc.experiments), got {type(config).__name__}")
     # The switches are read before the cache is: a bad one must fail here, not pass for a damaged entry.
     entropy_backend()
+    pretrained = published.enabled()
+    published.timeout()
     log = log or _log
     for snapshot in snapshots:
         if snapshot.epochs >= config.epochs or dataclasses.replace(snapshot, epochs=config.epochs) != config:
@@ -138,7 +147,9 @@ def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
             trained = _restore(path, arrays, meta)
             if verbose:
                 # One short line: chapters print it for every model they load.
-                log(f"model cache: loaded {config.describe()} (trained in {trained.train_seconds:.0f} s)")
+                origin = f"published in {trained.release}" if trained.release else \
+                    f"trained in {trained.train_seconds:.0f} s"
+                log(f"model cache: loaded {config.describe()} ({origin})")
             return trained
         except FileNotFoundError:
             pass
@@ -148,6 +159,10 @@ def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
             else:
                 log(f"model cache: {err}, and it cannot be removed (a read-only cache?); training without the cache")
                 use_cache, path = False, None
+    if use_cache and pretrained:
+        trained = _fetch_published(config, path, verbose, log)
+        if trained is not None:
+            return trained
     by_epoch = {snapshot.epochs: snapshot for snapshot in snapshots} if use_cache else {}
 
     def on_epoch(result):
@@ -159,6 +174,24 @@ def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
     trained = _trained(config, result, "miss" if use_cache else "off", path)
     if use_cache:
         _store(trained, verbose, log)
+    return trained
+
+
+def _fetch_published(config, path, verbose, log):
+    """Return the published model of ``config``, now in the cache at ``path``, or None (one line says why)."""
+    try:
+        note = published.fetch(config, path)
+        arrays, meta = cache.load_entry(path)
+        trained = _restore(path, arrays, meta)
+    except published.NotPublished:
+        return None  # nothing to say: the registry lists no such model (quick mode's never are)
+    except (published.PublishedError, cache.CorruptEntryError) as err:
+        cache.remove_entry(path)
+        log(f"published model: {err}; training it instead")
+        return None
+    trained.cache = "published"
+    if verbose:
+        log(f"published model: {config.describe()} ({note})")
     return trained
 
 
@@ -201,8 +234,6 @@ def find_model(fingerprint, description=None):
     message = f"no model with fingerprint {wanted} in the model cache at {cache.models_dir()}"
     if description:
         message += f"; the file was written by a model trained with {describe_model(description)}"
-        from ldc.cli import train_command
-
         try:
             command = train_command(TrainConfig.from_dict(description))
         except (ValueError, TypeError):

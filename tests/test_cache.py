@@ -88,7 +88,7 @@ def test_missing_model_names_the_command_to_train_it(isolated_cache):
 
 
 def test_the_suggested_command_rebuilds_the_same_configuration(isolated_cache):
-    from ldc.cli import _config, build_parser
+    from ldc.commands import build_parser, config_from_args
 
     for config in (ldc.TrainConfig(lmbda=300, seed=7, steps_per_epoch=40, epochs=3, latent_dims=20, quick=False),
                    ldc.TrainConfig(lmbda=500, quick=True)):
@@ -96,7 +96,7 @@ def test_the_suggested_command_rebuilds_the_same_configuration(isolated_cache):
             ldc.find_model(b"\x02" * 16, config.to_dict())
         command = str(raised.value).split("`")[1].split()
         assert command[:3] == ["python", "-m", "ldc"]
-        assert _config(build_parser().parse_args(command[3:])) == config
+        assert config_from_args(build_parser().parse_args(command[3:])) == config
 
 
 def test_cache_dir_follows_the_environment(isolated_cache, monkeypatch, tmp_path):

@@ -18,11 +18,11 @@ import pytest
 from PIL import Image
 
 import ldc
-import ldc.cli
 import ldc.container
 import ldc.training
 from ldc import cache
 from ldc.cli import main
+from ldc.commands import build_parser, config_from_args
 from ldc.container import MAGIC, MAX_COUNT
 from ldc.digit_files import read_digits
 from ldc.files import atomic_write_bytes
@@ -319,7 +319,7 @@ def png_bytes(depth=8, colour=0, rows=28, extra=b""):
 @pytest.fixture
 def small_cached_codec(synthetic_mnist):
     """The codec `python -m ldc compress ... SMALL` uses, trained on synthetic digits and in the (test's) cache."""
-    config = ldc.cli._config(ldc.cli.build_parser().parse_args(["train", *SMALL]))
+    config = config_from_args(build_parser().parse_args(["train", *SMALL]))
     return ldc.load_or_train(config, verbose=False).codec()
 
 

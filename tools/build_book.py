@@ -151,7 +151,7 @@ def main(argv=None):
         failures.append(f"jupyter-book build exited with status {built.returncode} (see its messages above)")
     elapsed = format_seconds(time.time() - started)
     summary = ("" if models is None else
-               f"; models: {models.trained} trained, {models.found} found in the cache "
+               f"; models: {models.trained} trained, {models.downloaded} downloaded, {models.found} found in the cache "
                f"({format_seconds(models.seconds)})")
     if failures:
         # Sphinx would otherwise keep the broken pages and not read their chapters again next time.
