@@ -234,6 +234,30 @@ def make_train_step(model, optimizer, lmbda):
     return train_step
 
 
+class Trainer:
+    """The steps of one training run: the model's optimizer, its compiled step and its stream of batches.
+
+    What :func:`train` runs each epoch, and what ``make bench`` times against
+    the tutorial's ``compile``/``fit`` pattern.
+
+    Args:
+      model: the :class:`CompressionModel` to train.
+      lmbda: the weight of distortion in the Lagrangian.
+      images: uint8 training digits (N, 28, 28).
+      batch_size, learning_rate, seed: as in :class:`TrainConfig`.
+    """
+
+    def __init__(self, model, lmbda, images, batch_size=128, learning_rate=1e-3, seed=0):
+        self.optimizer = FusedAdam(model.trainable_variables, learning_rate=learning_rate)
+        self.step = make_train_step(model, self.optimizer, lmbda)
+        self.batches = training_batches(images, batch_size, seed=seed)
+
+    def epoch(self, steps):
+        """Run ``steps`` training steps; return their batch means ``(rates, distortions)``, float64 (steps,) each."""
+        means = [self.step(next(self.batches)) for _ in range(steps)]
+        return tuple(np.array([float(v) for v in column]) for column in zip(*means))  # waits for the last step
+
+
 def evaluate(model, digits, batch_size=EVAL_BATCH):
     """Return ``{"rate": bits per digit, "distortion": MAE in [0, 1]}`` on uint8 digits, latents rounded.
 
@@ -283,9 +307,7 @@ def train(config, verbose=True, log=None, on_epoch=None):
     steps_per_epoch = config.steps_per_epoch or math.ceil(len(train_digits) / config.batch_size)
 
     model = CompressionModel(config.latent_dims, config.architecture)
-    optimizer = FusedAdam(model.trainable_variables, learning_rate=config.learning_rate)
-    train_step = make_train_step(model, optimizer, config.lmbda)
-    batches = training_batches(train_digits, config.batch_size, seed=config.seed)
+    trainer = Trainer(model, config.lmbda, train_digits, config.batch_size, config.learning_rate, config.seed)
 
     if verbose:
         log(f"training {config.describe()}: {steps_per_epoch} steps per epoch on {len(train_digits)} digits, "
@@ -295,10 +317,7 @@ def train(config, verbose=True, log=None, on_epoch=None):
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         epoch_started = time.perf_counter()
-        means = []
-        for _ in range(steps_per_epoch):
-            means.append(train_step(next(batches)))
-        rates, distortions = (np.array([float(v) for v in column]) for column in zip(*means))  # waits for the last step
+        rates, distortions = trainer.epoch(steps_per_epoch)
         if not (np.all(np.isfinite(rates)) and np.all(np.isfinite(distortions))):
             raise TrainingError(f"training {config.describe()} diverged in epoch {epoch}: the loss became NaN or "
                                 "infinite; a smaller lmbda or learning rate trains")
