@@ -10,7 +10,6 @@ import tensorflow_compression as tfc
 
 from ldc._tf import tf
 from ldc.errors import InputError
-from ldc.range_coding import LIMIT
 from ldc.tables import PRECISION
 
 
@@ -28,41 +27,33 @@ def rate(prior_distribution, latents, training):
     return model(latents, training=training)
 
 
-def _flat_cdf(tables, escape=True):
-    """TFC's table format: per channel, the precision and then the cumulative counts (0 .. 2**precision).
-
-    A negative precision makes the last symbol TFC's escape (overflow) code:
-    what the encoder writes with. Positive, the escape is decoded as a plain
-    symbol and its value is left to :class:`StringCoder` (see there).
-    """
-    rows = []
-    for counts, size in zip(tables.counts, tables.sizes):
-        rows.append(np.concatenate([[-PRECISION if escape else PRECISION, 0], np.cumsum(counts[:size])]))
+def _flat_cdf(tables):
+    """TFC's table format: per channel, the precision and then the cumulative counts (0 .. 2**precision)."""
+    rows = [np.concatenate([[PRECISION, 0], np.cumsum(counts[:size])]) for counts, size in zip(tables.counts, tables.sizes)]
     return np.concatenate(rows).astype(np.int32)
 
 
-# TFC codes an escaped value's distance from the table's edge as an Elias-gamma code of 1-bit symbols
-# (range_coder_kernels.cc, OverflowDecode): zeros, a one, as many bits as there were zeros, and a sign. Its
-# decoder reads zeros for as long as the bits say zero, and past the end of a string the bits are all zero:
-# a string that ends right after an escape symbol makes that loop run for ever. No value the encoder
-# writes (within +-2**24, range_coding.LIMIT) needs more zeros than this.
-MAX_GAMMA_ZEROS = LIMIT.bit_length() + 1
-_BIT_TABLE = np.array([1, 0, 1, 2], dtype=np.int32)  # precision 1, the cumulative counts of two equal symbols
+# The tables an escaped value's code uses after the channels' own: a side (1 bit), a bit length (one of 32)
+# and the distance's bits below its leading one, in whole bytes (each one of 256).
+_SIDE_TABLE = np.concatenate([[1], np.arange(3)])
+_LENGTH_TABLE = np.concatenate([[5], np.arange(33)])
+_BYTE_TABLE = np.concatenate([[8], np.arange(257)])
 
 
 class StringCoder:
     """Codes each item's integers into its own string with TFC's range coder, over ldc's integer tables.
 
-    Strings are whole bytes. The tables' last symbol is TFC's overflow bin, so
-    a value outside a table's range is coded by TFC's own escape mechanism:
-    the strings are exactly what ``tfc.ContinuousBatchedEntropyModel`` writes.
-
-    Decoding does not let TFC decode an escaped value, because its decoder
-    does not bound that code's length (see ``MAX_GAMMA_ZEROS``): it decodes
-    every symbol with the escape as a plain symbol, and a string that holds
-    an escape again, one TFC call per symbol and per bit of the escape's
-    code, stopping at the longest code an encoder writes. Identical results,
-    bounded work, and the usual path (no escape) costs one call as before.
+    Strings are whole bytes: an item's symbols, then for each value outside
+    its table (whose symbol is the table's escape), its side and the bit
+    length of its distance from the table's edge, then those distances'
+    bits, a byte each. Every part has a fixed size, so decoding is bounded by
+    the number of integers, whatever the bytes: a string holding escapes
+    decodes in three calls of TFC's decoder, one without in one. (TFC's own
+    escape code is an Elias-gamma code read one bit at a time for as long as
+    the bits say zero; past a string's end they all do, and a string ending
+    right after an escape symbol made it run for ever.) An item with no
+    value outside its tables, nearly every one, gets exactly the bytes
+    ``tfc.ContinuousBatchedEntropyModel`` writes.
 
     Args:
       tables: the :class:`~ldc.tables.CodingTables`.
@@ -76,66 +67,101 @@ class StringCoder:
         self.tables = tables
         self.coding_rank = coding_rank
         self.decode_sanity_check = decode_sanity_check
-        self._model = tfc.ContinuousBatchedEntropyModel(
-            prior=None, prior_shape=(tables.channels,), coding_rank=coding_rank, compression=True,
-            cdf=_flat_cdf(tables), cdf_offset=tables.offsets, offset_heuristic=False,
-            decode_sanity_check=decode_sanity_check, bottleneck_dtype=tf.float32)
-        # The decoder's tables: every channel's with its escape as a plain symbol, then the 1-bit table.
-        self._lookup = tf.constant(np.concatenate([_flat_cdf(tables, escape=False), _BIT_TABLE]))
-        self._bit = tables.channels  # the 1-bit table's index in the lookup
+        channels = tables.channels
+        self._side, self._length, self._byte = channels, channels + 1, channels + 2
+        self._lookup = tf.constant(np.concatenate([_flat_cdf(tables), _SIDE_TABLE, _LENGTH_TABLE, _BYTE_TABLE])
+                                   .astype(np.int32))
+
+    def _index(self, count):
+        """Each of an item's ``count`` values' table: the channels, repeated."""
+        return np.tile(np.arange(self.tables.channels, dtype=np.int32), count // self.tables.channels)
 
     def compress(self, values):
         """Return one ``bytes`` per item of integer ``values`` (N, ..., channels)."""
-        values = np.asarray(values, dtype=np.float32)
-        strings = self._model.compress(np.round(values)).numpy()
-        return [bytes(s) for s in strings]
+        values = np.asarray(values, dtype=np.int64).reshape(len(values), -1)
+        index = self._index(values.shape[1])
+        symbols = self.tables.symbols(values.reshape(len(values), -1, self.tables.channels)).reshape(values.shape)
+        escaped = symbols == (self.tables.sizes - 1)[index]
+        strings = [None] * len(values)
+        plain = np.flatnonzero(~escaped.any(axis=1))
+        if len(plain):
+            handle = tfc.create_range_encoder([len(plain)], self._lookup)
+            handle = tfc.entropy_encode_index(handle, np.broadcast_to(index, symbols[plain].shape), symbols[plain])
+            for i, string in zip(plain, tfc.entropy_encode_finalize(handle).numpy()):
+                strings[i] = bytes(string)
+        for i in np.flatnonzero(escaped.any(axis=1)):
+            handle = tfc.create_range_encoder([1], self._lookup)
+            handle = tfc.entropy_encode_index(handle, index[None], symbols[i][None])
+            heads, tails = [], []
+            for j in np.flatnonzero(escaped[i]):
+                side, length, rest = self._escape(int(values[i, j]), int(index[j]))
+                heads += [(self._side, side), (self._length, length - 1)]
+                tails += [(self._byte, b) for b in rest]
+            for part in (heads, tails):
+                if part:
+                    tables, codes = zip(*part)
+                    handle = tfc.entropy_encode_index(handle, np.array([tables], np.int32), np.array([codes], np.int32))
+            strings[i] = bytes(tfc.entropy_encode_finalize(handle).numpy()[0])
+        return strings
+
+    def _escape(self, value, channel):
+        """(side, bit length, bytes below the leading bit) of a value outside ``channel``'s table."""
+        low = int(self.tables.offsets[channel])
+        high = low + int(self.tables.sizes[channel]) - 2
+        above = value > high
+        distance = value - high if above else low - value  # >= 1
+        length = distance.bit_length()
+        rest = distance - (1 << (length - 1))
+        count = -(-(length - 1) // 8)
+        return int(above), length, list(rest.to_bytes(count, "big")) if count else []
 
     def decompress(self, strings, item_shape):
-        """Return int32 (N, *item_shape) decoded from one string per item.
+        """Return int64 (N, *item_shape) decoded from one string per item (an escape may reach ±2**32).
 
         InputError (with the sanity check on) when a string fails TFC's
-        sanity check or holds an escape code longer than any encoder writes.
+        sanity check or holds an escape no encoder writes.
         """
-        channels = self.tables.channels
         count = int(np.prod(item_shape))
-        index = np.tile(np.arange(channels, dtype=np.int32), count // channels)  # each value's table
-        escape = (self.tables.sizes - 1)[index]
+        index = self._index(count)
         handle = tfc.create_range_decoder(tf.constant(list(strings), dtype=tf.string), self._lookup)
         handle, symbols = tfc.entropy_decode_index(handle, np.broadcast_to(index, (len(strings), count)), [count],
-                                                  tf.int32)
+                                                   tf.int32)
         sane = tfc.entropy_decode_finalize(handle).numpy()
         symbols = symbols.numpy().astype(np.int64)
-        for i in np.flatnonzero((symbols == escape).any(axis=1)):
-            symbols[i], sane[i] = self._decode_with_escapes(strings[i], index)
+        values = symbols + self.tables.offsets[index]
+        for i in np.flatnonzero((symbols == (self.tables.sizes - 1)[index]).any(axis=1)):
+            values[i], sane[i] = self._decode_with_escapes(strings[i], index)
         if self.decode_sanity_check and not sane.all():
             raise InputError("a compressed string failed the range decoder's sanity check: it was not made "
                              "with these coding tables, or it is corrupted")
-        values = symbols + self.tables.offsets[index]
-        return values.reshape((len(strings),) + tuple(item_shape)).astype(np.int32)
+        return values.reshape((len(strings),) + tuple(item_shape))
 
     def _decode_with_escapes(self, string, index):
-        """Return (symbol indices int64 (count,), sane) of one string holding escapes, decoding them as TFC does."""
+        """Return (values int64 (count,), sane) of one string holding escapes: three calls of TFC's decoder."""
         handle = tfc.create_range_decoder(tf.constant([string], dtype=tf.string), self._lookup)
 
-        def decode(table):
+        def decode(tables):
             nonlocal handle
-            handle, decoded = tfc.entropy_decode_index(handle, np.array([[table]], np.int32), [1], tf.int32)
-            return int(decoded.numpy()[0, 0])
+            if not len(tables):
+                return np.zeros(0, np.int64)
+            handle, decoded = tfc.entropy_decode_index(handle, np.array([tables], np.int32), [len(tables)], tf.int32)
+            return decoded.numpy()[0].astype(np.int64)
 
-        symbols, sane = np.empty(len(index), dtype=np.int64), True
-        for j, table in enumerate(index):
-            symbol = decode(table)
-            top = int(self.tables.sizes[table]) - 1  # the escape symbol, TFC's max_value
-            if symbol == top:
-                zeros = 0
-                while zeros <= MAX_GAMMA_ZEROS and decode(self._bit) == 0:
-                    zeros += 1
-                if zeros > MAX_GAMMA_ZEROS:  # no encoder wrote this: refuse it, or (permissive) stop at the edge
-                    sane = False
-                else:
-                    gamma = 1
-                    for _ in range(zeros):
-                        gamma = gamma << 1 | decode(self._bit)
-                    symbol = -gamma if decode(self._bit) else gamma + top - 1
-            symbols[j] = symbol
-        return symbols, sane and bool(tfc.entropy_decode_finalize(handle).numpy()[0])
+        symbols = decode(index)
+        values = symbols + self.tables.offsets[index]
+        escapes = np.flatnonzero(symbols == (self.tables.sizes - 1)[index])
+        heads = decode([self._side, self._length] * len(escapes))
+        lengths = heads[1::2] + 1
+        counts = -(-(lengths - 1) // 8)
+        tails = decode([self._byte] * int(counts.sum()))
+        sane, at = True, 0
+        for j, side, length, count in zip(escapes, heads[0::2], lengths, counts):
+            rest = int.from_bytes(bytes(int(b) for b in tails[at:at + count]), "big")
+            at += count
+            if rest >= 1 << (length - 1):  # more bits than the length says: no encoder wrote this
+                sane, rest = False, rest & ((1 << (length - 1)) - 1)
+            distance = (1 << (length - 1)) + rest
+            table = int(index[j])
+            low = int(self.tables.offsets[table])
+            values[j] = low + int(self.tables.sizes[table]) - 2 + distance if side else low - distance
+        return values, sane and bool(tfc.entropy_decode_finalize(handle).numpy()[0])

@@ -41,16 +41,20 @@ def escape_boundary_string(tables, channel=0):
     return boundary.to_bytes(2, "big")
 
 
-def tfc_string(tables, plan):
-    """Bytes from TFC's encoder for a plan of (table, symbol): a channel's table, or the 1-bit table (index channels)."""
+def tfc_string(tables, symbols, escapes=()):
+    """Bytes from TFC's encoder as the per-digit coder writes them: an item's ``symbols``, then ``escapes``:
+    ("side" | "length" | "byte", value), in the order the coder writes them (every side and length, then the bytes)."""
     import tensorflow_compression as tfc
 
-    from ldc.tfc_backend import _BIT_TABLE, _flat_cdf
+    from ldc.tfc_backend import StringCoder
 
-    lookup = np.concatenate([_flat_cdf(tables, escape=False), _BIT_TABLE])
-    handle = tfc.create_range_encoder([1], lookup)
-    handle = tfc.entropy_encode_index(handle, np.array([[t for t, _ in plan]], np.int32),
-                                      np.array([[v for _, v in plan]], np.int32))
+    coder = StringCoder(tables)
+    handle = tfc.create_range_encoder([1], coder._lookup)
+    handle = tfc.entropy_encode_index(handle, coder._index(len(symbols))[None], np.array([symbols], np.int32))
+    if escapes:
+        table = {"side": coder._side, "length": coder._length, "byte": coder._byte}
+        handle = tfc.entropy_encode_index(handle, np.array([[table[k] for k, _ in escapes]], np.int32),
+                                          np.array([[v for _, v in escapes]], np.int32))
     return bytes(tfc.entropy_encode_finalize(handle).numpy()[0])
 
 
@@ -67,45 +71,44 @@ def portable_string(tables, symbols, escapes=()):
     for step in escapes:
         model = {"bit": models.bit, "length": models.length}.get(step[0]) or models.chunks[step[1]]
         encoder.encode(step[-1], model)
-    return range_coding._to_bytes(encoder.get_compressed())
+    return range_coding._to_string(encoder.get_compressed())
 
 
 def ending_in_an_escape(tables, backend, position, rng):
-    """A string whose values are ordinary up to ``position``, where an escape symbol ends it."""
-    channels = tables.channels
+    """A string whose values are ordinary up to ``position``, where an escape symbol ends it: its code is missing."""
     symbols = []
-    for j in range(position + 1):
-        escape = int(tables.sizes[j % channels]) - 1
+    for j in range(tables.channels):
+        escape = int(tables.sizes[j]) - 1
         symbols.append(escape if j == position else int(rng.integers(0, escape)))
-    if backend == "tfc":
-        return tfc_string(tables, [(j % channels, symbol) for j, symbol in enumerate(symbols)])
-    return portable_string(tables, symbols + [0] * (channels - len(symbols)))
+    string = (tfc_string if backend == "tfc" else portable_string)(tables, symbols)
+    return string
 
 
 def long_escape_code(tables, backend, zeros):
-    """One whole item: channel 0 escaped with a distance of ``zeros`` + 1 one-bits, every other channel its lowest value.
+    """One whole item: channel 0 escaped with a distance of min(zeros, 31) + 1 one-bits, every other channel at its lowest value.
 
-    TFC's code spends ``zeros`` zero bits on the length; the portable code's
-    length is one symbol of 32, so it caps at 31. See :func:`long_escape_value`.
+    Both coders write a bit length as one symbol of 32, so it caps at 31
+    bits below the leading one. See :func:`long_escape_value`.
     """
     escape = int(tables.sizes[0]) - 1
-    rest = range(1, tables.channels)
-    if backend == "tfc":
-        bit = tables.channels
-        plan = [(0, escape)] + [(bit, 0)] * zeros + [(bit, 1)] + [(bit, 1)] * zeros + [(bit, 0)]
-        return tfc_string(tables, plan + [(c, 0) for c in rest])
+    symbols = [escape] + [0] * (tables.channels - 1)
     length = min(zeros, range_coding._LENGTH_BITS - 1)
+    if backend == "tfc":
+        rest = (1 << length) - 1
+        count = -(-length // 8)
+        tail = [("byte", b) for b in rest.to_bytes(count, "big")] if count else []
+        return tfc_string(tables, symbols, [("side", 1), ("length", length)] + tail)
     escapes = [("bit", 1), ("length", length)]
     while length > 0:
         bits = min(length, range_coding._CHUNK_BITS)
         length -= bits
         escapes.append(("chunk", bits, (1 << bits) - 1))
-    return portable_string(tables, [escape] + [0] * len(rest), escapes)
+    return portable_string(tables, symbols, escapes)
 
 
 def long_escape_value(tables, backend, zeros):
     """The first value :func:`long_escape_code` codes: that far above channel 0's table."""
-    length = zeros if backend == "tfc" else min(zeros, range_coding._LENGTH_BITS - 1)
+    length = min(zeros, range_coding._LENGTH_BITS - 1)
     return int(tables.offsets[0]) + int(tables.sizes[0]) - 2 + (1 << (length + 1)) - 1
 
 
@@ -164,9 +167,11 @@ def test_escape_codes_of_every_length_decode_exactly_or_are_refused(backend, zer
 
 
 @pytest.mark.tfc
-def test_the_bounded_decoder_gives_tfc_s_own_results_with_escapes():
+def test_tfc_strings_round_trip_escapes_and_are_tfc_s_own_bytes_without_them():
     require_tfc()
-    from ldc.tfc_backend import StringCoder
+    import tensorflow_compression as tfc
+
+    from ldc.tfc_backend import StringCoder, _flat_cdf
 
     tables = make_small_codec()._string_tables
     coder = StringCoder(tables)
@@ -176,10 +181,16 @@ def test_the_bounded_decoder_gives_tfc_s_own_results_with_escapes():
     values[escaped] = rng.choice([-1, 1], escaped.sum()) * rng.integers(1, 2 ** 24, escaped.sum())
     values[0, :2] = [range_coding.LIMIT, -range_coding.LIMIT]  # the extremes an encoder takes
     strings = coder.compress(values)
-    ours = coder.decompress(strings, (tables.channels,))
-    theirs = coder._model.decompress(strings, []).numpy()
-    np.testing.assert_array_equal(ours, theirs)
-    np.testing.assert_array_equal(ours, values)
+    np.testing.assert_array_equal(coder.decompress(strings, (tables.channels,)), values)
+    # An item with no value outside its tables: the very bytes the tutorial's entropy model writes.
+    plain = ~(tables.symbols(values) == tables.sizes - 1).any(axis=1)
+    flat = np.concatenate([np.concatenate([[-16, 0], np.cumsum(c[:n])]) for c, n in zip(tables.counts, tables.sizes)])
+    model = tfc.ContinuousBatchedEntropyModel(prior=None, prior_shape=(tables.channels,), coding_rank=1,
+                                              compression=True, cdf=flat.astype(np.int32), cdf_offset=tables.offsets,
+                                              offset_heuristic=False)
+    theirs = [bytes(b) for b in model.compress(values[plain].astype(np.float32)).numpy()]
+    assert theirs == [s for s, keep in zip(strings, plain) if keep] and len(theirs) > 50
+    assert _flat_cdf(tables)[0] == 16
 
 
 def test_decoding_random_bytes_tries_at_most_the_bytes_a_decoder_can_read(monkeypatch):
