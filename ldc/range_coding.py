@@ -11,11 +11,13 @@ the possibility. Every part of that code has a fixed size (a bit length is
 one symbol of 32), so decoding does a bounded amount of work per integer,
 whatever the bytes.
 
-constriction writes whole 32-bit words, which this module turns into
-little-endian bytes. In one stream that costs at most a word or two per
-file; for one string per digit it costs that much per digit. Its decoder
-reads bits past the end of its input as zeros, and so does this module for a
-partial last word: any bytes decode to something. So a stream ends with a
+constriction writes whole 32-bit words. In one stream that costs at most a
+word or two per file (its bytes are the words, little-endian). For one string
+per digit it would cost that much per digit, so a string keeps only the bytes
+its decoder needs: the words big-endian, cut to the fewest leading bytes that
+still decode to the same integers, checked when encoding. constriction's
+decoder reads the words past the end of its input as zeros, and this module
+reads a cut word's missing bytes as zeros too: any bytes decode to something. So a stream ends with a
 32-bit check of the integers it holds (CRC-32), which the decoder verifies,
 together with having used up the stream: a stream decoded with the wrong
 count, the wrong tables, cut short or altered is refused (except by chance,
@@ -123,6 +125,17 @@ def readable_bytes(values):
     return 4 * (2 + -(-values * _MAX_BITS_PER_VALUE // 32))
 
 
+def _to_string(words):
+    """A per-item string's bytes: the words big-endian, so that its last bytes are the least significant ones."""
+    return np.asarray(words, dtype=">u4").tobytes()
+
+
+def _from_string(data):
+    """The words of a per-item string: a cut last word's missing (least significant) bytes read as zeros."""
+    data = bytes(data) + bytes(-len(data) % 4)
+    return np.frombuffer(data, dtype=">u4").astype(np.uint32)
+
+
 def _to_bytes(words):
     return np.asarray(words, dtype="<u4").tobytes()
 
@@ -227,9 +240,12 @@ class StreamCoder(_Coder):
 class StringCoder(_Coder):
     """Codes each item's integers into its own string (constriction): the portable backend's per-digit strings.
 
-    Each string holds one item's symbols, then its escaped values. It is a
-    whole number of 32-bit words, so a short message pays up to two words
-    for ending the stream. Arguments as :class:`_Coder`.
+    Each string holds one item's symbols, then its escaped values: the fewest
+    bytes of constriction's words that still decode to them (the decoder
+    reads the rest as zeros), found by decoding when encoding. So a string's
+    length follows its content byte by byte, as tensorflow-compression's do,
+    instead of paying whole 32-bit words for ending its stream. Arguments as
+    :class:`_Coder`.
     """
 
     def __init__(self, tables, coding_rank=1):
@@ -259,8 +275,43 @@ class StringCoder(_Coder):
             encoder.encode(np.ascontiguousarray(item_symbols.reshape(-1)), self._family, probabilities)
             for position, c in zip(*np.nonzero(item_symbols == escape)):
                 _encode_escape(encoder, self._models, int(item[position, c]), int(c))
-            strings.append(_to_bytes(encoder.get_compressed()))
+            strings.append(self._shortest(_to_string(encoder.get_compressed()), item, item_shape))
         return strings
+
+    def _shortest(self, data, item, item_shape):
+        """Return the fewest bytes that decode to ``item`` (its values) when the decoder reads the rest as zeros.
+
+        The encoder's words name one point of the final interval of the range
+        coder; any point of that interval decodes the same. So the words,
+        read as one big-endian number, are rounded up to a coarser grid (the
+        kept bytes, plus one in their last place): the shortest that still
+        decodes to ``item`` wins. A coarser grid point lies in the interval
+        only if every finer one does, so the length is found by bisection,
+        each candidate checked by decoding it.
+        """
+        item = item.reshape(-1, self.tables.channels)
+        value, size = int.from_bytes(data, "big"), len(data)
+
+        def rounded(keep):
+            prefix = -(-value >> (8 * (size - keep)))  # the kept bytes, rounded up
+            if prefix.bit_length() > 8 * keep:
+                return None
+            string = prefix.to_bytes(keep, "big").rstrip(b"\0")
+            try:
+                decoded = self._decode_one(string, item_shape).reshape(item.shape)
+            except InputError:
+                return None
+            return string if np.array_equal(decoded, item) else None
+
+        best, low, high = data.rstrip(b"\0"), 0, len(data) - 1  # fewer than low bytes fail; high may
+        while low <= high:
+            keep = (low + high) // 2
+            string = rounded(keep)
+            if string is None:
+                low = keep + 1
+            else:
+                best, high = min(best, string, key=len), keep - 1
+        return best
 
     def decompress(self, strings, item_shape, permissive=False):
         """Return int32 (N, *item_shape) decoded from one string per item.
@@ -293,7 +344,7 @@ class StringCoder(_Coder):
         return np.stack(items).reshape((len(items),) + item_shape)
 
     def _decode_one(self, string, item_shape):
-        decoder = _constriction().stream.queue.RangeDecoder(_to_words(string))
+        decoder = _constriction().stream.queue.RangeDecoder(_from_string(string))
         try:
             symbols = decoder.decode(self._family, self._position_tables(item_shape)).astype(np.int64)
             symbols = symbols.reshape(-1, self.tables.channels)

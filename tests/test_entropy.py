@@ -166,8 +166,8 @@ def test_compression_is_consistent_with_quantization(backend):
 
 
 @pytest.mark.parametrize("coder, unit, slack", [
-    pytest.param("tfc", 8, (-12, 16), marks=pytest.mark.tfc),  # whole bytes
-    ("portable", 32, (-1, 48)),  # whole 32-bit words: ending a short stream costs about a word
+    pytest.param("tfc", 8, (-16, 16), marks=pytest.mark.tfc),  # whole bytes
+    ("portable", 8, (-16, 16)),  # whole bytes too: constriction's words cut to the bytes that decode the same
 ])
 def test_real_bits_track_the_information_content(coder, unit, slack):
     if coder == "tfc":
@@ -179,8 +179,10 @@ def test_real_bits_track_the_information_content(coder, unit, slack):
     information = _noisy_logistic_bits(np.round(y).astype(np.float64), scales)
     assert np.all(real % unit == 0)
     difference = real - information
+    print(f"\n{coder}: strings {difference.mean():+.2f} bits over the information content on average "
+          f"({difference.min():+.1f} to {difference.max():+.1f})")
     assert slack[0] < difference.min() and difference.max() < slack[1]
-    assert 0 <= difference.mean() < slack[1] / 2
+    assert 0 <= difference.mean() < 8  # the goal for both coders: at most a byte over, on average
 
 
 def test_one_stream_approaches_the_information_content():
