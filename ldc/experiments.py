@@ -144,7 +144,7 @@ def prepare(configs, jobs=1, log=None):
                 left.append(config)
             else:
                 downloaded += 1
-                log(f"published model: {config.describe()} ({note})")
+                log(f"downloaded {config.describe()} ({note})")
         missing = left
     runs = _runs(missing)
     log(f"models: {len(configs)} needed, {found} in the cache at {cache.models_dir()}"

@@ -39,4 +39,4 @@ def describe_mode(quick=None):
     else:
         mode = "Full mode: the real experiment (LDC_QUICK=1 runs it on a small budget)."
     return (f"{mode}\nPython {platform.python_version()}, TensorFlow {package_version('tensorflow')}, "
-            f"entropy backend: {describe_backend()}")
+            f"entropy: {describe_backend()}")

@@ -147,9 +147,8 @@ def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
             trained = _restore(path, arrays, meta)
             if verbose:
                 # One short line: chapters print it for every model they load.
-                origin = f"published in {trained.release}" if trained.release else \
-                    f"trained in {trained.train_seconds:.0f} s"
-                log(f"model cache: loaded {config.describe()} ({origin})")
+                origin = f"from {trained.release}" if trained.release else f"trained in {trained.train_seconds:.0f} s"
+                log(f"model cache: {config.describe()} ({origin})")
             return trained
         except FileNotFoundError:
             pass
@@ -191,7 +190,7 @@ def _fetch_published(config, path, verbose, log):
         return None
     trained.cache = "published"
     if verbose:
-        log(f"published model: {config.describe()} ({note})")
+        log(f"downloaded {config.describe()} ({note})")
     return trained
 
 
@@ -209,7 +208,7 @@ def _store(trained, verbose, log):
         trained.cache, trained.path = "off", None
     else:
         if verbose:
-            log(f"model cache: stored {trained.config.describe()} in {trained.path.parent}")
+            log(f"model cache: stored {trained.config.describe()} (trained in {trained.train_seconds:.0f} s)")
 
 
 def find_model(fingerprint, description=None):

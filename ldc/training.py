@@ -142,7 +142,7 @@ class TrainConfig:
         return cls(**values)
 
     def describe(self):
-        """Return a short human-readable summary, e.g. ``lmbda=2000, 50 latents, conv, 15 epochs, full mode``."""
+        """Return a short human-readable summary, e.g. ``λ=2000, 50 latents, conv, 15 epochs, full``."""
         return describe_model(self.to_dict())
 
 
@@ -158,11 +158,12 @@ def describe_model(description):
             return False
         return abs(value) <= 2 ** 53 if isinstance(value, int) else math.isfinite(value)
 
-    formats = {"lmbda": lambda v: f"lmbda={v:g}" if number(v) else None,
+    # Short enough that a load line with it fits a page's output column (chapters print one per model).
+    formats = {"lmbda": lambda v: f"λ={v:g}" if number(v) else None,
                "latent_dims": lambda v: f"{v} latents" if number(v) else None,
                "architecture": lambda v: v if v in ARCHITECTURES else None,
                "epochs": lambda v: f"{v} epochs" if number(v) else None,
-               "quick": lambda v: f"{mode_name(v)} mode" if isinstance(v, bool) else None}
+               "quick": lambda v: mode_name(v) if isinstance(v, bool) else None}
     parts = []
     for key, format_value in formats.items():
         if key in description:

@@ -79,5 +79,5 @@ def test_prepare_trains_what_is_missing_two_at_a_time_and_then_finds_it(monkeypa
     shorter = ldc.TrainConfig(lmbda=1100.0, epochs=1, steps_per_epoch=3)
     longer = ldc.TrainConfig(lmbda=1100.0, epochs=2, steps_per_epoch=3)
     assert experiments.prepare([longer, shorter], jobs=2, log=lines.append).trained == 2
-    assert "its first 1 epochs" in lines[1] and lines[2].startswith("[2/2] trained lmbda=1100, 50 latents, conv, 2")
+    assert "its first 1 epochs" in lines[1] and lines[2].startswith("[2/2] trained λ=1100, 50 latents, conv, 2")
     assert ldc.load_or_train(shorter).cache == "hit"

@@ -146,7 +146,7 @@ def test_config_description_reads_the_same_from_a_file_description():
     from ldc.training import describe_model
 
     config = ldc.TrainConfig(lmbda=2000, quick=False)
-    assert config.describe() == "lmbda=2000, 50 latents, conv, 15 epochs, full mode"
+    assert config.describe() == "λ=2000, 50 latents, conv, 15 epochs, full"
     assert describe_model(config.to_dict()) == config.describe()
     assert describe_model({"latent_dims": 8}) == "8 latents"
     assert describe_model({}) == "no description"

@@ -121,9 +121,9 @@ def test_a_published_model_loads_from_an_empty_cache_and_compresses_to_the_same_
     assert trained.cache == "published" and trained.release == "models-v1"
     assert trained.fingerprint == fingerprint
     assert trained.codec().compress(release.digits).strings == strings
-    assert lines[-1].startswith(f"published model: {config.describe()} (") and "SHA-256 checked" in lines[-1]
+    assert lines[-1] == f"downloaded {config.describe()} ({release.entry(config)['size'] / 1e6:.1f} MB, verified)"
     again, lines = load(config)
-    assert again.cache == "hit" and lines == [f"model cache: loaded {config.describe()} (published in models-v1)"]
+    assert again.cache == "hit" and lines == [f"model cache: {config.describe()} (from models-v1)"]
     assert release.requests == [release.entry(config)["file"]]  # downloaded once
 
 
@@ -237,7 +237,7 @@ def test_prepare_downloads_what_is_published_and_trains_the_rest(release):
     lines = []
     done = experiments.prepare([*release.configs, tiny(300.0)], log=lines.append)
     assert (done.found, done.downloaded, done.trained) == (0, 2, 1)
-    assert sum(line.startswith("published model:") for line in lines) == 2
+    assert sum(line.startswith("downloaded ") for line in lines) == 2
 
 
 @pytest.mark.integration
