@@ -7,11 +7,20 @@ naming the page and the problem, when the page
   - is missing, or Chromium cannot render it (blank screenshot),
   - has no rendered figure (an image in a cell output that decodes, at least 100x100 pixels),
   - shows an error: a traceback or an error output of a cell,
-  - lacks its "Open in Colab" link to the chapter's committed .ipynb.
-The DOM checked is the one Chromium built (``--dump-dom``), not the raw file.
+  - lacks its "Open in Colab" link to the chapter's committed .ipynb,
+  - has an output line wider than its column (measured by Chromium at the screenshot's width: the
+    reader would have to scroll sideways to read it),
+  - shows an absolute path of the machine that built it in an output (a temporary folder, the
+    checkout, the home folder),
+  - shows math MathJax did not render (the raw ``\\(...\\)`` a reader sees when MathJax is missing).
+The DOM checked is the one Chromium built (``--dump-dom``, after MathJax has run), not the raw file.
 """
 import argparse
+import html
 import html.parser
+import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +33,36 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"]
 MIN_FIGURE_PIXELS = 100
 ERROR_MARKERS = ("Traceback (most recent call last)",)
+WINDOW = (1280, 2000)  # the screenshot's window, and the width at which output lines are measured
+# Injected into a copy of the page: once MathJax is done (or absent), it records every output block whose
+# text is wider than its box, and every math element MathJax left unrendered, in an element --dump-dom shows.
+MEASURE_ID = "ldc-page-measure"
+MEASURE_SCRIPT = """<script>
+window.addEventListener("load", () => {
+  const mathjax = (window.MathJax && MathJax.startup && MathJax.startup.promise) || Promise.resolve();
+  const settled = Promise.race([mathjax, new Promise(done => setTimeout(done, 8000))]);
+  settled.then(() => {
+    const wide = [];
+    for (const block of document.querySelectorAll("div.cell_output pre")) {
+      if (block.scrollWidth > block.clientWidth + 1) {
+        const lines = block.textContent.split("\\n");
+        const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), "");
+        wide.push({excess: block.scrollWidth - block.clientWidth, width: block.clientWidth, line: longest});
+      }
+    }
+    const raw = [...document.querySelectorAll(".math")].filter(m => !m.querySelector("mjx-container"))
+      .map(m => m.textContent.trim().slice(0, 80));
+    const out = document.createElement("pre");
+    out.id = "MEASURE_ID";
+    out.textContent = JSON.stringify({wide: wide, raw_math: raw});
+    document.body.appendChild(out);
+  });
+});
+</script>""".replace("MEASURE_ID", MEASURE_ID)
+# A path of the machine that built the book, in an output: where ldc keeps its temporary files, the
+# checkout, the home folder, the model cache. A reader's machine has none of them.
+BUILD_PATHS = sorted({tempfile.gettempdir(), str(Path(__file__).resolve().parents[1]), str(Path.home()),
+                      os.environ.get("LDC_CACHE_DIR", "")} - {"", "/"}, key=len, reverse=True)
 
 
 class PageParser(html.parser.HTMLParser):
@@ -31,7 +70,7 @@ class PageParser(html.parser.HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.links, self.output_images, self.error_outputs = [], [], []
+        self.links, self.output_images, self.error_outputs, self.output_text = [], [], [], []
         self._stack = []  # (tag, is_cell_output, is_error)
 
     def handle_starttag(self, tag, attrs):
@@ -47,6 +86,10 @@ class PageParser(html.parser.HTMLParser):
             self.error_outputs.append(" ".join(classes))
         if tag not in ("img", "br", "hr", "meta", "link", "input", "source", "wbr"):
             self._stack.append((tag, in_output, is_error))
+
+    def handle_data(self, data):
+        if self._stack and self._stack[-1][1]:
+            self.output_text.append(data)
 
     def handle_endtag(self, tag):
         for i in range(len(self._stack) - 1, -1, -1):
@@ -119,10 +162,16 @@ def check_page(chromium, html_dir, chapter, out_dir):
             problems.append(f"the page shows a traceback ({marker!r})")
     if parsed.error_outputs:
         problems.append(f"{len(parsed.error_outputs)} error output(s) in cells ({parsed.error_outputs[0]})")
+    outputs = "".join(parsed.output_text)
+    for path in BUILD_PATHS:
+        if re.search(re.escape(path) + r"(?![\w.-])", outputs):
+            line = next(line for line in outputs.splitlines() if path in line)
+            problems.append(f"an output shows the build machine's path {path}: {line.strip()[:120]!r}")
+    problems += measured_problems(chromium, page)
 
     shot = out_dir / f"{name.name}.png"
     shot.unlink(missing_ok=True)
-    result = _run_chromium(chromium, url, f"--screenshot={shot}", "--window-size=1280,2000")
+    result = _run_chromium(chromium, url, f"--screenshot={shot}", f"--window-size={WINDOW[0]},{WINDOW[1]}")
     if result.returncode != 0 or not shot.is_file():
         problems.append(f"no screenshot: {result.stderr.strip()[-300:]}")
     else:
@@ -131,6 +180,27 @@ def check_page(chromium, html_dir, chapter, out_dir):
         if spread < 5.0:
             problems.append(f"the screenshot {shot} is blank (pixel spread {spread:.1f})")
     return problems, len(figures), shot
+
+
+def measured_problems(chromium, page):
+    """Return what Chromium measures on a copy of ``page`` with MEASURE_SCRIPT: output lines too wide, raw math."""
+    probe = page.with_name(f".measure-{page.name}")
+    probe.write_text(page.read_text(errors="replace").replace("</body>", MEASURE_SCRIPT + "</body>", 1))
+    try:
+        dom = _run_chromium(chromium, probe.as_uri(), "--dump-dom", "--virtual-time-budget=15000",
+                            f"--window-size={WINDOW[0]},{WINDOW[1]}")
+    finally:
+        probe.unlink(missing_ok=True)
+    found = re.search(rf'<pre id="{MEASURE_ID}"[^>]*>(.*?)</pre>', dom.stdout, re.S)
+    if not found:
+        return [f"the page could not be measured (no result from the script; chromium: {dom.stderr.strip()[-200:]})"]
+    measured = json.loads(html.unescape(found.group(1)))
+    problems = [f"an output line is {item['excess']} px wider than its {item['width']} px column: "
+                f"{item['line'].strip()[:100]!r}" for item in measured["wide"]]
+    if measured["raw_math"]:
+        problems.append(f"{len(measured['raw_math'])} math element(s) not rendered by MathJax, e.g. "
+                        f"{measured['raw_math'][0]!r}")
+    return problems
 
 
 def main(argv=None):
