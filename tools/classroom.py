@@ -168,8 +168,12 @@ def chapter_sources(root=ROOT):
 
 
 def without_solutions(text):
-    """Return a chapter's markdown with every ``{solution}`` directive removed."""
-    return re.sub(r"\n{3,}", "\n\n", DIRECTIVE.sub(lambda m: "" if m.group(1) == "solution" else m.group(0), text))
+    """Return a chapter's markdown with every ``{solution}`` directive removed, and nothing else changed.
+
+    The code cells stay byte for byte as they are (blank lines too), so the
+    student edition's chapters hit the teacher edition's execution cache.
+    """
+    return DIRECTIVE.sub(lambda m: "" if m.group(1) == "solution" else m.group(0), text)
 
 
 # --- nbgrader source notebooks -------------------------------------------------------------------
@@ -357,8 +361,17 @@ def grade(submissions, course, csv_path, root=ROOT):
             done += 1
             print(f"grade: [{done}/{total}] {student}/{name} autograded in {time.time() - started:.0f} s", flush=True)
     _nbgrader(course, "export", f"--to={csv_path.resolve()}")
+    # nbgrader exports every student its gradebook has ever seen: keep exactly this folder's submissions.
+    submitted = {(name, student) for name, entries in found.items() for student, _ in entries}
     with open(csv_path, newline="") as stream:
-        return [row for row in csv.DictReader(stream) if row["assignment"] in found]
+        reader = csv.DictReader(stream)
+        fields = reader.fieldnames
+        rows = [row for row in reader if (row["assignment"], row["student_id"]) in submitted]
+    with open(csv_path, "w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
 
 
 def exercise_scores(course, assignment, student):
