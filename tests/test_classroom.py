@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import classroom  # noqa: E402
 
-from tests.wrong_answers import WRONG  # noqa: E402
+from tests.wrong_answers import ALSO_WRONG, WRONG  # noqa: E402
 
 CHAPTERS = classroom.chapter_sources(ROOT)
 EXERCISES = {chapter.stem: classroom.exercises(chapter.read_text(), chapter.stem) for chapter in CHAPTERS}
@@ -57,6 +57,19 @@ def test_the_student_sources_keep_the_questions_and_their_checks_but_no_solution
         assert f":label: {exercise.label}" in text
         if exercise.gradable:
             assert exercise.checks in text  # the visible checks stay
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_the_student_edition_keeps_every_code_cell_byte_for_byte(chapter):
+    """Its chapters hit the teacher edition's execution cache only if their code cells are the very same."""
+    import jupytext
+
+    def code_cells(text):
+        notebook = jupytext.reads(text, fmt="md:myst")
+        return [(cell.source, dict(cell.metadata)) for cell in notebook.cells if cell.cell_type == "code"]
+
+    text = chapter.read_text()
+    assert code_cells(classroom.without_solutions(text)) == code_cells(text)
 
 
 def test_the_student_sources_and_committed_student_notebooks_hold_no_solution_line(tmp_path):
@@ -108,6 +121,20 @@ def test_the_student_edition_hides_solutions_and_opens_student_notebooks(tmp_pat
         assert "{solution}" not in (out / "student" / chapter.name).read_text()
 
 
+def _check_cells(course, name, student):
+    """Return each check cell of an autograded notebook: what it printed, and its error (name, message) or None."""
+    path = course / "autograded" / student / name / f"{name}.ipynb"
+    found = {}
+    for cell in json.loads(path.read_text())["cells"]:
+        if not cell.get("id", "").endswith("-checks"):
+            continue
+        outputs = cell.get("outputs", [])
+        said = "".join("".join(o.get("text", "")) for o in outputs if o.get("output_type") == "stream")
+        errors = [(o["ename"], o["evalue"]) for o in outputs if o.get("output_type") == "error"]
+        found[cell["id"]] = {"said": said, "error": errors[0] if errors else None}
+    return found
+
+
 def _submission(release, answers):
     """A released notebook with the answer cells named in ``answers`` (label -> code) filled in."""
     notebook = copy.deepcopy(release)
@@ -131,15 +158,20 @@ def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_n
         assert release == json.loads((ROOT / "student" / f"{name}.ipynb").read_text())
         solved = {e.label: e.solution_code for e in EXERCISES[name] if e.solution_code}
         wrong = {**solved, **{e.label: WRONG[e.label] for e in EXERCISES[name] if e.gradable}}
-        for student, notebook in (("solutions", _submission(release, solved)), ("blank", release),
-                                  ("planted", _submission(release, wrong))):
+        submissions = [("solutions", _submission(release, solved)), ("blank", release),
+                       ("planted", _submission(release, wrong))]
+        also = {e.label: ALSO_WRONG[e.label] for e in EXERCISES[name] if e.label in ALSO_WRONG}
+        if also:
+            submissions.append(("planted-2", _submission(release, {**wrong, **also})))
+        for student, notebook in submissions:
             folder = tmp_path / "submissions" / student
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{name}.ipynb").write_text(json.dumps(notebook))
     with capsys.disabled():  # a line per notebook as it is graded, not all of them at the end
         print()
         rows = classroom.grade(tmp_path / "submissions", course, tmp_path / "grades.csv", ROOT)
-    assert len(rows) == 3 * len(CHAPTERS)
+    planted_twice = {e.chapter for found in EXERCISES.values() for e in found if e.label in ALSO_WRONG}
+    assert len(rows) == 3 * len(CHAPTERS) + len(planted_twice)
     for chapter in CHAPTERS:  # the model answers run without a single error, chapter cells included
         graded = json.loads((course / "autograded" / "solutions" / chapter.stem / f"{chapter.stem}.ipynb").read_text())
         errors = [(cell.get("id"), output["ename"], output["evalue"][:200]) for cell in graded["cells"]
@@ -148,13 +180,24 @@ def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_n
     for chapter in CHAPTERS:
         name = chapter.stem
         graded = [e for e in EXERCISES[name] if e.gradable]
-        scores = {student: classroom.exercise_scores(course, name, student)
-                  for student in ("solutions", "blank", "planted")}
+        students = ["solutions", "blank", "planted"] + (["planted-2"] if name in planted_twice else [])
+        scores = {student: classroom.exercise_scores(course, name, student) for student in students}
+        cells = {student: _check_cells(course, name, student) for student in students}
         for exercise in graded:
             cell = f"{exercise.label}-checks"
             assert scores["solutions"][cell] == (classroom.POINTS, classroom.POINTS), f"{name} {cell}"
+            assert cells["solutions"][cell]["said"].startswith("Checks passed"), \
+                f"{name} {cell}: a right answer should be confirmed, not met with silence"
             assert scores["blank"][cell][0] == 0, f"{name} {cell}: an untouched notebook scored"
-            assert scores["planted"][cell][0] == 0, f"{name} {cell}: the planted wrong answer scored"
+            for student in students[2:]:
+                if student == "planted-2" and exercise.label not in ALSO_WRONG:
+                    continue
+                assert scores[student][cell][0] == 0, f"{name} {cell}: the {student} wrong answer scored"
+                error = cells[student][cell]["error"]
+                # Visible checks say what is wrong; the hidden ones are bare asserts.
+                assert error and error[0] == "AssertionError" and error[1], \
+                    f"{name} {cell}: the {student} mistake passed every visible check ({error})"
+                print(f"{exercise.label} ({student}): {error[1]}")
     by = {(row["student_id"], row["assignment"]): float(row["score"]) for row in rows}
     for chapter in CHAPTERS:
         points = classroom.POINTS * sum(e.gradable for e in EXERCISES[chapter.stem])

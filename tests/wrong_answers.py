@@ -1,7 +1,9 @@
-"""One planted wrong answer per gradable exercise: the mistakes a student could make, which the checks must catch.
+"""Planted wrong answers: the mistakes a student could make, which the checks must catch.
 
-tests/test_classroom.py puts each in its exercise's answer cell of the
-released notebook and requires the autograder to give that exercise 0.
+``WRONG`` holds one per gradable exercise, ``ALSO_WRONG`` more for some.
+tests/test_classroom.py puts them in the answer cells of the released
+notebooks and requires each to fail a *visible* check (one that says what
+is wrong), and the autograder to give that exercise 0.
 """
 WRONG = {
     # bytes, not bits: 8 times too few
@@ -97,5 +99,22 @@ class_means = np.stack([latents[test.labels == d].mean(axis=1)[:codec.latent_dim
 def nearest_digit(images, pool):
     gaps = np.stack([np.abs(pool - image).mean(axis=(1, 2)) for image in images])
     return gaps.argmin(axis=1)
+""",
+}
+
+
+# More plausible mistakes, each a second planted notebook of its chapter.
+ALSO_WRONG = {
+    # the noisy rate (training=True) for both, averaged correctly
+    "ex-untrained-prior": """\
+fresh = ldc.LogisticPrior(latent_dims=model.latent_dims)
+_, bits = fresh(rounded_out["latents"], training=True)
+untrained_bits = float(bits.numpy().mean())
+_, bits = prior(rounded_out["latents"], training=True)
+trained_bits = float(bits.numpy().mean())
+""",
+    # log base 2 where the natural logarithm belongs
+    "ex-vae-lambda": """\
+vae_lmbda = 784 / (mae_rounded * np.log2(2))
 """,
 }
