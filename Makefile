@@ -112,6 +112,13 @@ $(STAMP): requirements.txt pyproject.toml | python-check
 	$(PIP) install --quiet -r requirements.txt
 	$(PIP) install --quiet --no-deps --no-build-isolation --editable .
 	$(PIP) check
+	@# The venv's own kernel, run by nbval, the book build or a reader's Jupyter outside make: on Python 3.12+
+	@# its debugger warns in four lines about frozen modules unless told not to check them. Jupyter's own
+	@# commands import the debugger too (nbconvert, kernelspec list), so the venv's Python says it as well.
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 --display-name "Python 3 (ipykernel)" \
+	  --env PYDEVD_DISABLE_FILE_VALIDATION 1 >/dev/null
+	echo 'import os; os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")' \
+	  > $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/ldc-quiet-debugger.pth
 	@touch $@
 
 test: setup

@@ -3,6 +3,8 @@
 Each test builds a one-chapter book in a temporary folder with the project's
 own _config.yml, through the same script `make book` runs.
 """
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +109,25 @@ def test_a_page_left_broken_by_an_earlier_build_fails_the_check(tmp_path):
     html = root / "_build" / "_build" / "html"
     failures = find_failures(root, html, [Path("book/01_chapter.md")])
     assert len(failures) == 1 and "shows an error output" in failures[0]
+
+
+def test_a_notebook_run_outside_make_prints_no_debugger_warning(tmp_path):
+    """On Python 3.12+ the debugger warns about frozen modules, in Jupyter's process and in the kernel's,
+    unless PYDEVD_DISABLE_FILE_VALIDATION is set: `make setup` sets it in the venv (a .pth file) and in
+    its kernelspec, so a reader's `jupyter nbconvert --execute` is as quiet as make's runs."""
+    notebook = tmp_path / "one.ipynb"
+    notebook.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "a", "metadata": {}, "outputs": [],
+                   "source": "print('ran')"}],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5}))
+    env = {k: v for k, v in os.environ.items() if k != "PYDEVD_DISABLE_FILE_VALIDATION"}
+    result = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                             "--output", str(tmp_path / "ran.ipynb"), str(notebook)],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    ran = (tmp_path / "ran.ipynb").read_text()
+    assert "ran" in ran
+    for where, text in (("jupyter's output", result.stderr + result.stdout), ("the notebook", ran)):
+        assert "frozen modules" not in text, (
+            f"the debugger's frozen-modules warning in {where}: run `make setup` (it quiets this venv)")
