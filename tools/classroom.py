@@ -2,7 +2,7 @@
 
     python tools/classroom.py assignments [--course _build/course] [--student student]
     python tools/classroom.py student-book OUT [--cache TEACHER_BOOK/_build/.jupyter_cache]
-    python tools/classroom.py grade SUBMISSIONS [--course _build/course] [--csv grades.csv]
+    python tools/classroom.py grade SUBMISSIONS [--course _build/course] [--csv grades.csv] [--sandbox bwrap|folder]
     python tools/classroom.py leaks PATH [PATH ...]
 
 One source: each chapter's exercises are sphinx-exercise directives in its
@@ -43,7 +43,8 @@ to ``student/`` (committed: the Colab links of the student edition open
 them). ``student-book`` writes the student edition's sources: the chapters
 without their ``{solution}`` blocks, a configuration with solutions hidden
 and no copied sources, and launch buttons that open ``student/``.
-``grade`` autogrades a folder of submitted notebooks and writes a CSV.
+``grade`` autogrades a folder of submitted notebooks, each on its own and
+shut off from the course (``tools/grading.py``), and writes a CSV.
 ``leaks`` searches files for any line of any solution.
 """
 import argparse
@@ -55,7 +56,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -327,51 +327,73 @@ def student_book(out, root=ROOT, student="student", cache=None):
 # --- grading -------------------------------------------------------------------------------------
 
 
-def grade(submissions, course, csv_path, root=ROOT):
-    """Autograde ``submissions/<student>/<chapter>.ipynb``; write the grades CSV; return its rows."""
+def grade(submissions, course, csv_path, root=ROOT, sandbox=None, limits=None, log=print):
+    """Autograde ``submissions/<student>/<chapter>.ipynb``, each notebook on its own; write the grades CSV.
+
+    Every notebook of the folder gets a row (student_id, assignment, score,
+    max_score, reason): a notebook that cannot be graded (not a notebook,
+    timed out, its kernel died) scores 0 and the reason says why; the CSV is
+    written whatever the submissions do. ``sandbox``: 'bwrap' or 'folder'
+    (default: the strongest this machine offers, see tools/grading.py).
+    ``limits``: (seconds per cell, seconds per notebook), by default per mode.
+    """
+    import grading
+
     names = [chapter.stem for chapter in chapter_sources(root)]
-    if not (course / "gradebook.db").is_file() or not all((course / "source" / n).is_dir() for n in names):
+    if not (course / "gradebook.db").is_file() or not all((course / "release" / n).is_dir() for n in names):
         raise ClassroomError(f"{course} has no assignments yet: run `make assignments` first")
     if not submissions.is_dir():
         raise ClassroomError(f"{submissions} is not a folder of submissions (<student>/<chapter>.ipynb)")
-    found = {}
-    for path in sorted(submissions.glob("*/*.ipynb")):
-        student, name = path.parent.name, path.stem
-        if name not in names:
-            raise ClassroomError(f"{path}: {name} is not an assignment (they are {', '.join(names)})")
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", student):
-            raise ClassroomError(f"{path}: a student folder name may hold letters, digits, '_', '.', '-' only")
-        try:
-            json.loads(path.read_text())
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ClassroomError(f"{path} is not a notebook ({err})") from None
-        found.setdefault(name, []).append((student, path))
-    if not found:
+    paths = sorted(submissions.glob("*/*.ipynb"))
+    if not paths:
         raise ClassroomError(f"{submissions} holds no <student>/<chapter>.ipynb files")
+    sandbox = sandbox or grading.sandboxes()[0]
+    if sandbox not in grading.sandboxes():
+        raise ClassroomError(f"sandbox {sandbox!r} is not available here (available: {grading.sandboxes()})")
+    mode = "quick" if os.environ.get("LDC_QUICK", "0") not in ("", "0") else "full"
+    log(f"grade: {grading.describe(sandbox)}")
+    _prepare_models(log)
+    grading.become_subreaper()
     shutil.rmtree(course / "submitted", ignore_errors=True)
-    total = sum(len(entries) for entries in found.values())
-    done = 0
-    for name, entries in found.items():
-        for student, path in entries:
-            target = course / "submitted" / student / name
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target / f"{name}.ipynb")
-            started = time.time()
-            _nbgrader(course, "autograde", name, f"--student={student}", "--force")
-            done += 1
-            print(f"grade: [{done}/{total}] {student}/{name} autograded in {time.time() - started:.0f} s", flush=True)
-    _nbgrader(course, "export", f"--to={csv_path.resolve()}")
-    # nbgrader exports every student its gradebook has ever seen: keep exactly this folder's submissions.
-    submitted = {(name, student) for name, entries in found.items() for student, _ in entries}
-    with open(csv_path, newline="") as stream:
-        reader = csv.DictReader(stream)
-        fields = reader.fieldnames
-        rows = [row for row in reader if (row["assignment"], row["student_id"]) in submitted]
+    rows = []
+    for done, path in enumerate(paths, 1):
+        student, name = path.parent.name, path.stem
+        row = {"student_id": student, "assignment": name, "score": 0.0, "max_score": 0.0, "reason": ""}
+        rows.append(row)
+        if name not in names:
+            row["reason"] = f"not an assignment (they are {', '.join(names)})"
+            continue
+        release = json.loads((course / "release" / name / f"{name}.ipynb").read_text())
+        row["max_score"] = float(sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in release["cells"]))
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", student):
+            row["reason"] = "a student folder name may hold letters, digits, '_', '.', '-' only"
+            continue
+        try:
+            submitted = json.loads(path.read_bytes())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            row["reason"] = f"not a notebook ({str(err)[:80]})"
+            continue
+        notebook, notes = grading.restored(release, submitted)
+        outcome = grading.grade_one(course, submissions, name, student, notebook, sandbox, mode, limits)
+        if outcome.reason is None:
+            row["score"] = float(sum(score for score, _ in exercise_scores(course, name, student).values()))
+        row["reason"] = "; ".join(filter(None, [outcome.reason, *notes]))
+        log(f"grade: [{done}/{len(paths)}] {student}/{name}: {row['score']:g} of {row['max_score']:g} "
+            f"in {outcome.seconds:.0f} s" + (f" ({row['reason']})" if row["reason"] else ""))
     with open(csv_path, "w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=fields)
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     return rows
+
+
+def _prepare_models(log):
+    """Every model the chapters load, in the cache before grading (a sandboxed kernel cannot store one)."""
+    import ldc
+
+    prepared = ldc.experiments.prepare(ldc.experiments.book_configs(), log=lambda line: None)
+    log(f"grade: models ready ({prepared.found} in the cache, {prepared.downloaded} downloaded, "
+        f"{prepared.trained} trained)")
 
 
 def exercise_scores(course, assignment, student):
@@ -436,6 +458,8 @@ def main(argv=None):
     graded.add_argument("submissions", type=Path)
     graded.add_argument("--course", type=Path, default=ROOT / "_build" / "course")
     graded.add_argument("--csv", type=Path, default=Path("grades.csv"))
+    graded.add_argument("--sandbox", choices=["bwrap", "folder"],
+                        help="how each notebook is shut off (default: the strongest available)")
     search = commands.add_parser("leaks", help="search files for solution lines")
     search.add_argument("paths", type=Path, nargs="+")
     args = parser.parse_args(argv)
@@ -447,11 +471,9 @@ def main(argv=None):
         elif args.command == "student-book":
             print(f"student-book: sources in {student_book(args.out, cache=args.cache)}")
         elif args.command == "grade":
-            rows = grade(args.submissions, args.course, args.csv)
-            for row in rows:
-                print(f"{row['student_id']:>16} {row['assignment']:<28} {float(row['score']):g} of "
-                      f"{float(row['max_score']):g}")
-            print(f"grade: {len(rows)} submissions graded; grades in {args.csv}")
+            rows = grade(args.submissions, args.course, args.csv, sandbox=args.sandbox)
+            print(f"grade: {len(rows)} notebooks of {len({row['student_id'] for row in rows})} students; "
+                  f"grades in {args.csv}")
         else:
             hits, needles, files = leaks(args.paths)
             for hit in hits:
