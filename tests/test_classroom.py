@@ -6,6 +6,8 @@ assignments and autogrades three submissions per chapter with nbgrader
 notebook with a planted wrong answer for every gradable exercise.
 """
 import copy
+import csv
+import os
 import json
 import sys
 from pathlib import Path
@@ -203,3 +205,165 @@ def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_n
         points = classroom.POINTS * sum(e.gradable for e in EXERCISES[chapter.stem])
         assert by["solutions", chapter.stem] == points
         assert by["blank", chapter.stem] == 0 and by["planted", chapter.stem] == 0
+
+
+# --- submissions that try to game or break the grading ---------------------------------------------
+
+CHEATED = "03_quantization_and_priors"  # two graded exercises, and quick to run
+
+
+def _answers(name, **replaced):
+    """The model answers of chapter ``name``, with some replaced (label -> code)."""
+    return {**{e.label: e.solution_code for e in EXERCISES[name] if e.solution_code}, **replaced}
+
+
+def _hostile_submissions(release, course, marker):
+    """(student, notebook bytes, expected score or None, words the reason must hold) for each attempt."""
+    name, answers = CHEATED, _answers(CHEATED)
+    labels = [e.label for e in EXERCISES[name] if e.gradable]
+    points = classroom.POINTS * len(labels)
+    solved = _submission(release, answers)
+    # Every answer cell blank, and the model answers written into the chapter cell before each of them.
+    moved = copy.deepcopy(release)
+    last_chapter_cell = None
+    for cell in moved["cells"]:
+        grading = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "code" and not grading:
+            last_chapter_cell = cell
+        label = cell.get("id", "").removesuffix("-answer")
+        if cell.get("id", "").endswith("-answer") and label in answers:
+            last_chapter_cell["source"] += "\n" + answers[label]
+    # Grade ids, points and locked flags changed.
+    relabelled = copy.deepcopy(solved)
+    for cell in relabelled["cells"]:
+        grading = cell["metadata"].get("nbgrader")
+        if grading:
+            grading["grade_id"] = grading["grade_id"] + "-mine"
+            grading["locked"] = False
+            if grading.get("points"):
+                grading["points"] = 100
+    read_source = (
+        "import glob, json\n"
+        f"found = glob.glob({str(course)!r} + '/source/*/*.ipynb') + glob.glob('../../../source/*/*.ipynb')\n"
+        "source = json.load(open(found[0]))\n"
+        "for cell in source['cells']:\n"
+        "    if 'BEGIN SOLUTION' in ''.join(cell['source']):\n"
+        "        exec(''.join(cell['source']))\n")
+    detached = (
+        "import subprocess, sys\n"
+        "subprocess.Popen([sys.executable, '-c', '''\n"
+        "import sqlite3, time, pathlib\n"
+        f"# {marker}\n"
+        "time.sleep(2)\n"
+        f"pathlib.Path({str(course.parent / 'outside.txt')!r}).write_text('written')\n"
+        f"db = sqlite3.connect({str(course / 'gradebook.db')!r})\n"
+        "db.execute('update grade set manual_score = 100')\n"
+        "db.commit()\n"
+        "time.sleep(600)\n"
+        "'''], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n")
+    ignore_interrupts = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"
+    return [
+        ("solutions", solved, points, None),
+        ("chapter-cells-edited", moved, 0, "set back to the release"),
+        ("metadata-changed", relabelled, points, "set back"),
+        ("reads-the-source", _submission(release, {**answers, labels[0]: read_source}), points - 1, None),
+        ("detached-writer", _submission(release, {**answers, labels[0]: detached + answers[labels[0]]}),
+         points, None),
+        ("exits", _submission(release, {**answers, labels[0]: "import os\nos._exit(0)"}), 0, "kernel died"),
+        # In its own process namespace the kernel's parent is the namespace's init, which ignores the signal.
+        ("kills-its-parent", _submission(release, {**answers, labels[0]: "import os, signal\n"
+                                                    "os.kill(os.getppid(), signal.SIGKILL)"}), points - 1, None),
+        ("allocates-20-gib", _submission(release, {**answers, labels[0]: "hog = bytearray(20 * 2**30)"}),
+         points - 1, None),
+        ("ignores-interrupts", _submission(release, {**answers, labels[-1]: ignore_interrupts}), 0, "timed out"),
+        ("not-a-notebook", b"\x89PNG not a notebook", 0, "not a notebook"),
+    ]
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(1800)
+def test_no_submission_games_or_breaks_the_grading(tmp_path, monkeypatch, capsys):
+    """Each attempt gets a row and a score in grades.csv, the honest ones keep theirs, and none reaches the
+    course: the kernel runs in bubblewrap's sandbox (the setup installs it), so the test needs it."""
+    import grading
+
+    missing = grading.bwrap_missing()
+    assert missing is None, f"this test needs bubblewrap's sandbox: {missing}"
+    monkeypatch.setenv("LDC_QUICK", "1")
+    course = tmp_path / "course"
+    classroom.build_assignments(course, tmp_path / "student", ROOT)
+    release = json.loads((course / "release" / CHEATED / f"{CHEATED}.ipynb").read_text())
+    marker = f"ldc-grading-test-{os.getpid()}"
+    attempts = _hostile_submissions(release, course, marker)
+    folder = tmp_path / "submissions"
+    for student, notebook, _, _ in attempts:
+        (folder / student).mkdir(parents=True)
+        data = notebook if isinstance(notebook, bytes) else json.dumps(notebook).encode()
+        (folder / student / f"{CHEATED}.ipynb").write_bytes(data)
+    with capsys.disabled():
+        print()
+        classroom.grade(folder, course, tmp_path / "grades.csv", ROOT, limits=(60, 150))
+    with open(tmp_path / "grades.csv", newline="") as stream:
+        written = list(csv.DictReader(stream))
+    assert sorted(row["student_id"] for row in written) == sorted(student for student, *_ in attempts)
+    by = {row["student_id"]: row for row in written}
+    for student, _, score, reason in attempts:
+        row = by[student]
+        assert float(row["score"]) == score, f"{student}: scored {row['score']} ({row['reason']})"
+        if reason:
+            assert reason in row["reason"], f"{student}: the reason {row['reason']!r} does not say {reason!r}"
+        assert "\n" not in row["reason"]
+    assert not (tmp_path / "outside.txt").exists(), "a submission wrote outside its sandbox"
+    assert by["detached-writer"]["score"] == by["solutions"]["score"]  # the gradebook was not reached
+    assert classroom.exercise_scores(course, CHEATED, "detached-writer") == \
+        classroom.exercise_scores(course, CHEATED, "solutions")
+    survivors = [p for p in Path("/proc").glob("[0-9]*/cmdline")
+                 if marker.encode() in _read_or_empty(p)]
+    assert not survivors, "a process a submission started outlived its grading"
+    # Without bubblewrap: the same limits and restoring, and the run goes on past a dead kernel.
+    plain = tmp_path / "plain"
+    for student, notebook, _, _ in attempts:
+        if student in ("solutions", "exits", "chapter-cells-edited"):
+            (plain / student).mkdir(parents=True)
+            (plain / student / f"{CHEATED}.ipynb").write_text(json.dumps(notebook))
+    with capsys.disabled():
+        rows = classroom.grade(plain, course, tmp_path / "plain.csv", ROOT, sandbox="folder", limits=(60, 150))
+    assert {row["student_id"]: (row["score"], bool(row["reason"])) for row in rows} == {
+        "solutions": (float(by["solutions"]["score"]), False),
+        "exits": (0.0, True), "chapter-cells-edited": (0.0, True)}
+
+
+def _read_or_empty(path):
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def test_a_submission_is_graded_as_the_release_with_only_its_answers_taken():
+    import grading
+
+    name = CHEATED
+    release = classroom.source_notebook(ROOT / "book" / f"{name}.md", 1)
+    answer = next(c for c in release["cells"] if c["id"].endswith("-answer"))
+    chapter = next(c for c in release["cells"] if c["cell_type"] == "code" and "nbgrader" not in c["metadata"])
+    submitted = copy.deepcopy(release)
+    for cell in submitted["cells"]:
+        if cell["id"] == answer["id"]:
+            cell["source"] = ["my = 1\n", "answer = 2\n"]  # a list of lines, as Jupyter saves them
+            cell["id"] = "renamed"  # found by its grade id instead
+        elif cell["id"] == chapter["id"]:
+            cell["source"] = "everything = None"
+        elif cell.get("metadata", {}).get("nbgrader", {}).get("points"):
+            cell["metadata"]["nbgrader"]["points"] = 100
+    submitted["cells"] += [{"cell_type": "code", "id": "extra", "metadata": {}, "source": "x = 1", "outputs": []},
+                           "not a cell", {"metadata": "not a dict"}]
+    graded, notes = grading.restored(release, submitted)
+    by_id = {cell["id"]: cell for cell in graded["cells"]}
+    assert [cell["id"] for cell in graded["cells"]] == [cell["id"] for cell in release["cells"]]
+    assert by_id[answer["id"]]["source"] == "my = 1\nanswer = 2\n"
+    assert by_id[chapter["id"]]["source"] == chapter["source"]
+    assert all(cell["metadata"] == original["metadata"] for cell, original in zip(graded["cells"], release["cells"]))
+    assert len(notes) == 1 and "set back to the release" in notes[0]
+    assert grading.restored(release, {"cells": "nothing"})[0] == release
+    assert grading.restored(release, release) == (release, [])
