@@ -88,10 +88,10 @@ COLAB_VENV := .venv-colab
 COLAB_PACKAGES := tensorflow tensorflow-datasets keras matplotlib scipy pillow ipykernel tensorflow-probability \
                   pooch==1.9.0
 
-.PHONY: setup python-check browser test test-fast unit-tests sync-check nbval book page-check \
+.PHONY: setup python-check browser sandbox test test-fast unit-tests sync-check nbval book page-check \
         assignments grade leak-check test-colab stacks-check test-cross test-all bench publish clean
 
-setup: $(STAMP) browser
+setup: $(STAMP) browser sandbox
 
 python-check:
 	@[ -n "$(PYTHON)" ] || { echo "no runnable Python 3.11, 3.13 or 3.12 found: install one, or run make PYTHON=/path/to/python3.X"; exit 1; }
@@ -105,6 +105,14 @@ browser:
 	  echo "installing Debian's chromium (for the page check)"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's bubblewrap shuts each graded notebook off from the course (tools/grading.py; about 5 s to install).
+sandbox:
+	@command -v bwrap >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "bwrap is missing and this is not a Debian/Ubuntu system: install bubblewrap, or make grade runs each notebook in a folder of its own only (see the README)"; exit 0; }; \
+	  echo "installing Debian's bubblewrap (the sandbox make grade runs each notebook in)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap >/dev/null; }; }
 
 # requirements.txt pins both stacks; its environment markers pick this Python's set.
 $(STAMP): requirements.txt pyproject.toml | python-check
@@ -174,10 +182,11 @@ leak-check:
 assignments: $(STAMP)
 	$(BIN)/python tools/classroom.py assignments --course $(COURSE) --student student
 
-grade: $(STAMP)
+grade: $(STAMP) sandbox
 	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade SUBMISSIONS=folder: a folder of <student>/<chapter>.ipynb"; exit 1; }
 	@[ -f $(COURSE)/gradebook.db ] || $(MAKE) --no-print-directory assignments
-	LDC_QUICK=$(if $(filter quick,$(MODE)),1,0) $(BIN)/python tools/classroom.py grade $(SUBMISSIONS) --course $(COURSE) --csv $(GRADES)
+	LDC_QUICK=$(if $(filter quick,$(MODE)),1,0) $(BIN)/python tools/classroom.py grade $(SUBMISSIONS) --course $(COURSE) --csv $(GRADES) \
+	  $(if $(SANDBOX),--sandbox $(SANDBOX))
 
 # A venv with exactly what Colab preinstalls (Python 3.13), then the chapters' first-cell install pointed
 # at this checkout (tools/colab_install.py checks that it changes none of Colab's packages), then nbval.
