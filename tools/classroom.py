@@ -391,6 +391,7 @@ def _prepare_models(log):
     """Every model the chapters load, in the cache before grading (a sandboxed kernel cannot store one)."""
     import ldc
 
+    log("grade: the chapters' models: from the cache, else published, else trained now (full mode: minutes each)")
     prepared = ldc.experiments.prepare(ldc.experiments.book_configs(), log=lambda line: None)
     log(f"grade: models ready ({prepared.found} in the cache, {prepared.downloaded} downloaded, "
         f"{prepared.trained} trained)")
