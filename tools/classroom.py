@@ -360,31 +360,41 @@ def grade(submissions, course, csv_path, root=ROOT, sandbox=None, limits=None, l
         student, name = path.parent.name, path.stem
         row = {"student_id": student, "assignment": name, "score": 0.0, "max_score": 0.0, "reason": ""}
         rows.append(row)
-        if name not in names:
-            row["reason"] = f"not an assignment (they are {', '.join(names)})"
-            continue
-        release = json.loads((course / "release" / name / f"{name}.ipynb").read_text())
-        row["max_score"] = float(sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in release["cells"]))
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", student):
-            row["reason"] = "a student folder name may hold letters, digits, '_', '.', '-' only"
-            continue
-        try:
-            submitted = json.loads(path.read_bytes())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            row["reason"] = f"not a notebook ({str(err)[:80]})"
-            continue
-        notebook, notes = grading.restored(release, submitted)
-        outcome = grading.grade_one(course, submissions, name, student, notebook, sandbox, mode, limits)
-        if outcome.reason is None:
-            row["score"] = float(sum(score for score, _ in exercise_scores(course, name, student).values()))
-        row["reason"] = "; ".join(filter(None, [outcome.reason, *notes]))
-        log(f"grade: [{done}/{len(paths)}] {student}/{name}: {row['score']:g} of {row['max_score']:g} "
-            f"in {outcome.seconds:.0f} s" + (f" ({row['reason']})" if row["reason"] else ""))
+        seconds = _grade_into(row, path, course, submissions, names, sandbox, mode, limits)
+        log(f"grade: [{done}/{len(paths)}] {student}/{name}: {row['score']:g} of {row['max_score']:g}"
+            + (f" in {seconds:.0f} s" if seconds is not None else "")
+            + (f" ({row['reason']})" if row["reason"] else ""))
     with open(csv_path, "w", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     return rows
+
+
+def _grade_into(row, path, course, submissions, names, sandbox, mode, limits):
+    """Grade one submitted notebook into its CSV ``row``; return the seconds it ran (None if it never ran)."""
+    import grading
+
+    student, name = row["student_id"], row["assignment"]
+    if name not in names:
+        row["reason"] = f"not an assignment (they are {', '.join(names)})"
+        return None
+    release = json.loads((course / "release" / name / f"{name}.ipynb").read_text())
+    row["max_score"] = float(sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in release["cells"]))
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", student):
+        row["reason"] = "a student folder name may hold letters, digits, '_', '.', '-' only"
+        return None
+    try:
+        submitted = json.loads(path.read_bytes())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        row["reason"] = f"not a notebook ({str(err)[:80]})"
+        return None
+    notebook, notes = grading.restored(release, submitted)
+    outcome = grading.grade_one(course, submissions, name, student, notebook, sandbox, mode, limits)
+    if outcome.reason is None:
+        row["score"] = float(sum(score for score, _ in exercise_scores(course, name, student).values()))
+    row["reason"] = "; ".join(filter(None, [outcome.reason, *notes]))
+    return outcome.seconds
 
 
 def _prepare_models(log):
