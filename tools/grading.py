@@ -48,7 +48,6 @@ class Outcome:
 
     seconds: float
     reason: str | None
-    notes: list
 
 
 def sandboxes():
@@ -258,10 +257,10 @@ def grade_one(course, submissions, name, student, notebook, sandbox, mode, limit
             result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True,
                                     timeout=notebook_limit, start_new_session=True)
         except subprocess.TimeoutExpired:
-            return Outcome(time.time() - started, f"timed out: the notebook ran past {notebook_limit} s", [])
+            return Outcome(time.time() - started, f"timed out: the notebook ran past {notebook_limit} s")
         finally:
             kill_descendants()
-        return Outcome(time.time() - started, _reason(result, course, name, student, cell_limit), [])
+        return Outcome(time.time() - started, _reason(result, course, name, student, cell_limit))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
