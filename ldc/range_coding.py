@@ -63,10 +63,7 @@ class _Models:
 
 
 def _encode_escape(encoder, models, value, channel):
-    low = int(models.tables.offsets[channel])
-    high = low + int(models.tables.sizes[channel]) - 2
-    above = value > high
-    gamma = (value - high) if above else (low - value)  # >= 1
+    above, gamma = models.tables.escape_split(channel, value)
     length = gamma.bit_length()
     encoder.encode(int(above), models.bit)
     encoder.encode(length - 1, models.length)
@@ -78,8 +75,6 @@ def _encode_escape(encoder, models, value, channel):
 
 
 def _decode_escape(decoder, models, channel):
-    low = int(models.tables.offsets[channel])
-    high = low + int(models.tables.sizes[channel]) - 2
     above = int(decoder.decode(models.bit))
     length = int(decoder.decode(models.length)) + 1
     gamma, remaining = 1, length - 1
@@ -87,7 +82,7 @@ def _decode_escape(decoder, models, channel):
         bits = min(remaining, _CHUNK_BITS)
         remaining -= bits
         gamma = (gamma << bits) | int(decoder.decode(models.chunks[bits]))
-    return high + gamma if above else low - gamma
+    return models.tables.escaped_value(channel, above, gamma)
 
 
 def check_values(values, tables, rank):

@@ -118,6 +118,20 @@ class CodingTables:
         inside = (shifted >= 0) & (shifted < escape)
         return np.where(inside, shifted, escape).astype(np.int32)
 
+    def escape_split(self, channel, value):
+        """(above, distance) of a ``value`` outside ``channel``'s table: which edge, and how far past it (>= 1).
+
+        What both backends' escape codes write after the escape symbol; :meth:`escaped_value` undoes it.
+        """
+        low = int(self.offsets[channel])
+        high = low + int(self.sizes[channel]) - 2
+        return (True, value - high) if value > high else (False, low - value)
+
+    def escaped_value(self, channel, above, distance):
+        """The value ``distance`` past ``channel``'s table, above its last value or below its first."""
+        low = int(self.offsets[channel])
+        return low + int(self.sizes[channel]) - 2 + distance if above else low - distance
+
 
 def quantize_pmf(pmf):
     """Return int64 counts (>= 1 each, summing to 2**PRECISION) for a probability vector (float64, sums to about 1).

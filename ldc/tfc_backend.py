@@ -106,10 +106,7 @@ class StringCoder:
 
     def _escape(self, value, channel):
         """(side, bit length, bytes below the leading bit) of a value outside ``channel``'s table."""
-        low = int(self.tables.offsets[channel])
-        high = low + int(self.tables.sizes[channel]) - 2
-        above = value > high
-        distance = value - high if above else low - value  # >= 1
+        above, distance = self.tables.escape_split(channel, value)
         length = distance.bit_length()
         rest = distance - (1 << (length - 1))
         count = -(-(length - 1) // 8)
@@ -160,8 +157,5 @@ class StringCoder:
             at += count
             if rest >= 1 << (length - 1):  # more bits than the length says: no encoder wrote this
                 sane, rest = False, rest & ((1 << (length - 1)) - 1)
-            distance = (1 << (length - 1)) + rest
-            table = int(index[j])
-            low = int(self.tables.offsets[table])
-            values[j] = low + int(self.tables.sizes[table]) - 2 + distance if side else low - distance
+            values[j] = self.tables.escaped_value(int(index[j]), bool(side), (1 << (length - 1)) + rest)
         return values, sane and bool(tfc.entropy_decode_finalize(handle).numpy()[0])
