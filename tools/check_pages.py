@@ -140,7 +140,7 @@ def check_page(chromium, html_dir, chapter, out_dir):
     url = page.as_uri()
     problems = []
 
-    dom = _run_chromium(chromium, url, "--dump-dom")
+    dom = _measured_dom(chromium, page)  # one Chromium run for the parse and the measurements
     if dom.returncode != 0 or "<body" not in dom.stdout:
         return [f"chromium could not load {url}: {dom.stderr.strip()[-300:]}"], 0, None
     parsed = PageParser()
@@ -167,7 +167,7 @@ def check_page(chromium, html_dir, chapter, out_dir):
         if re.search(re.escape(path) + r"(?![\w.-])", outputs):
             line = next(line for line in outputs.splitlines() if path in line)
             problems.append(f"an output shows the build machine's path {path}: {line.strip()[:120]!r}")
-    problems += measured_problems(chromium, page)
+    problems += measured_problems(dom)
 
     shot = out_dir / f"{name.name}.png"
     shot.unlink(missing_ok=True)
@@ -182,15 +182,19 @@ def check_page(chromium, html_dir, chapter, out_dir):
     return problems, len(figures), shot
 
 
-def measured_problems(chromium, page):
-    """Return what Chromium measures on a copy of ``page`` with MEASURE_SCRIPT: output lines too wide, raw math."""
+def _measured_dom(chromium, page):
+    """Chromium's DOM of a copy of ``page`` (beside it, so links resolve the same) that runs MEASURE_SCRIPT."""
     probe = page.with_name(f".measure-{page.name}")
     probe.write_text(page.read_text(errors="replace").replace("</body>", MEASURE_SCRIPT + "</body>", 1))
     try:
-        dom = _run_chromium(chromium, probe.as_uri(), "--dump-dom", "--virtual-time-budget=15000",
-                            f"--window-size={WINDOW[0]},{WINDOW[1]}")
+        return _run_chromium(chromium, probe.as_uri(), "--dump-dom", "--virtual-time-budget=15000",
+                             f"--window-size={WINDOW[0]},{WINDOW[1]}")
     finally:
         probe.unlink(missing_ok=True)
+
+
+def measured_problems(dom):
+    """Return what MEASURE_SCRIPT recorded in Chromium's ``dom``: output lines too wide, raw math."""
     found = re.search(rf'<pre id="{MEASURE_ID}"[^>]*>(.*?)</pre>', dom.stdout, re.S)
     if not found:
         return [f"the page could not be measured (no result from the script; chromium: {dom.stderr.strip()[-200:]})"]
