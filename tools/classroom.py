@@ -347,9 +347,10 @@ def grade(submissions, course, csv_path, root=ROOT, sandbox=None, limits=None, l
     paths = sorted(submissions.glob("*/*.ipynb"))
     if not paths:
         raise ClassroomError(f"{submissions} holds no <student>/<chapter>.ipynb files")
-    sandbox = sandbox or grading.sandboxes()[0]
-    if sandbox not in grading.sandboxes():
-        raise ClassroomError(f"sandbox {sandbox!r} is not available here (available: {grading.sandboxes()})")
+    available = grading.sandboxes()  # probes bubblewrap once
+    sandbox = sandbox or available[0]
+    if sandbox not in available:
+        raise ClassroomError(f"sandbox {sandbox!r} is not available here (available: {available})")
     mode = "quick" if os.environ.get("LDC_QUICK", "0") not in ("", "0") else "full"
     log(f"grade: {grading.describe(sandbox)}")
     _prepare_models(log)
