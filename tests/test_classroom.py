@@ -35,8 +35,8 @@ def test_each_chapter_has_two_to_four_exercises_at_least_two_of_them_graded(chap
     for exercise in found:
         assert exercise.solution_text or exercise.solution_code, f"{exercise.label} has no model answer"
         if exercise.gradable:
-            assert exercise.hidden_checks, f"{exercise.label}: a graded exercise needs hidden checks"
-            assert "assert" in exercise.checks and "assert" in exercise.hidden_checks
+            assert exercise.graded, f"{exercise.label}: a graded exercise needs a # Graded block"
+            assert "assert" in exercise.checks
 
 
 def test_every_gradable_exercise_has_a_planted_wrong_answer():
@@ -228,7 +228,7 @@ def _hostile_submissions(release, course, marker):
     last_chapter_cell = None
     for cell in moved["cells"]:
         grading = cell["metadata"].get("nbgrader", {})
-        if cell["cell_type"] == "code" and not grading:
+        if cell["cell_type"] == "code" and not grading.get("grade") and not grading.get("solution"):
             last_chapter_cell = cell
         label = cell.get("id", "").removesuffix("-answer")
         if cell.get("id", "").endswith("-answer") and label in answers:
@@ -262,6 +262,33 @@ def _hostile_submissions(release, course, marker):
         "time.sleep(600)\n"
         "'''], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n")
     ignore_interrupts = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"
+    # Checks in the kernel are the kernel's: numpy's comparisons patched, answers that equal anything...
+    anything = (
+        "import numpy as np\n"
+        "np.isclose = np.allclose = np.array_equal = lambda *args, **kwargs: True\n"
+        "class Anything(float):\n"
+        "    def __eq__(self, other):\n"
+        "        return True\n"
+        "    __ne__ = lambda self, other: False\n"
+        "    __lt__ = __le__ = __gt__ = __ge__ = __eq__\n"
+        "    def __sub__(self, other):\n"
+        "        return self\n"
+        "    __rsub__ = __add__ = __radd__ = __mul__ = __rmul__ = __sub__\n"
+        "    __truediv__ = __rtruediv__ = __sub__\n"
+        "    __abs__ = __neg__ = lambda self: self\n"
+        "    __hash__ = float.__hash__\n"
+        + "".join(f"{name} = Anything(1.0)\n" for name in ("untrained_bits", "trained_bits", "vae_lmbda")))
+    # ... or every assert removed before it runs, and the honest mistakes kept.
+    no_asserts = (
+        "import ast\n"
+        "class NoAsserts(ast.NodeTransformer):\n"
+        "    def visit_Assert(self, node):\n"
+        "        return ast.Pass()\n"
+        "get_ipython().ast_transformers.append(NoAsserts())\n")
+    wrong = {label: WRONG[label] for label in labels}
+    swallow = "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
+    no_checks = copy.deepcopy(solved)
+    no_checks["cells"] = [cell for cell in no_checks["cells"] if not cell.get("id", "").endswith("-checks")]
     return [
         ("solutions", solved, points, None),
         ("chapter-cells-edited", moved, 0, "set back to the release"),
@@ -277,6 +304,13 @@ def _hostile_submissions(release, course, marker):
          points - 1, None),
         ("ignores-interrupts", _submission(release, {**answers, labels[-1]: ignore_interrupts}), 0, "timed out"),
         ("not-a-notebook", b"\x89PNG not a notebook", 0, "not a notebook"),
+        ("patches-numpy-answers-equal-anything",
+         _submission(release, {labels[0]: anything, labels[1]: "pass"}), 0, "not plain data"),
+        ("strips-asserts", _submission(release, {**wrong, labels[0]: no_asserts + wrong[labels[0]]}),
+         0, "not the model answer's"),
+        ("swallows-errors", _submission(release, {**wrong, labels[0]: swallow + wrong[labels[0]]}),
+         0, "not the model answer's"),
+        ("deletes-its-check-cells", no_checks, points, "set back to the release"),
     ]
 
 
@@ -314,6 +348,10 @@ def test_no_submission_games_or_breaks_the_grading(tmp_path, monkeypatch, capsys
             assert reason in row["reason"], f"{student}: the reason {row['reason']!r} does not say {reason!r}"
         assert "\n" not in row["reason"]
     assert not (tmp_path / "outside.txt").exists(), "a submission wrote outside its sandbox"
+    # The cheats pass every check in their own kernel (nbgrader's score), and earn nothing outside it.
+    for student in ("patches-numpy-answers-equal-anything", "strips-asserts"):
+        in_kernel = _check_cells(course, CHEATED, student)
+        assert all(cell["error"] is None for cell in in_kernel.values()), f"{student}: {in_kernel}"
     assert by["detached-writer"]["score"] == by["solutions"]["score"]  # the gradebook was not reached
     assert classroom.exercise_scores(course, CHEATED, "detached-writer") == \
         classroom.exercise_scores(course, CHEATED, "solutions")
@@ -346,7 +384,8 @@ def test_a_submission_is_graded_as_the_release_with_only_its_answers_taken():
     name = CHEATED
     release = classroom.source_notebook(ROOT / "book" / f"{name}.md", 1)
     answer = next(c for c in release["cells"] if c["id"].endswith("-answer"))
-    chapter = next(c for c in release["cells"] if c["cell_type"] == "code" and "nbgrader" not in c["metadata"])
+    chapter = next(c for c in release["cells"] if c["cell_type"] == "code"
+                   and c["metadata"]["nbgrader"] == {**c["metadata"]["nbgrader"], "locked": True, "grade": False})
     submitted = copy.deepcopy(release)
     for cell in submitted["cells"]:
         if cell["id"] == answer["id"]:

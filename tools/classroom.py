@@ -29,15 +29,26 @@ One source: each chapter's exercises are sphinx-exercise directives in its
     Prose.
 
     ```python
-    # Hidden checks
-    assert ...
+    # Graded
+    name_the_answer_defines
+    a_function_it_defines(inputs_the_checker_makes)
     ```
     ````
 
+The ``# Graded`` block decides the score, outside the student's kernel
+(``tools/grading.py``): each expression line is an answer handed out of the
+notebook as plain data (a name the answer defines) or a function's result on
+the checker's inputs (a line that calls a function the answer defines, or
+uses a name the block assigns: computed in a fresh process with only the
+answer cell's definitions), and each must equal what the model answer gives
+in the same run: numbers within a relative 1e-4 (whole numbers exactly),
+arrays of the same shape, strings, lists and dicts item by item.
+
 ``assignments`` turns each chapter's notebook into an nbgrader source
-notebook (the chapter's cells, then per exercise: the question, an answer
-cell holding the model answer between nbgrader's solution markers, and for a
-gradable exercise a test cell with the visible and the hidden checks), runs
+notebook (the chapter's cells, locked, then per exercise: the question, an
+answer cell holding the model answer between nbgrader's solution markers,
+and for a gradable exercise a locked test cell: the hidden hand-out of the
+graded answers, then the visible checks, which give feedback), runs
 ``nbgrader generate_assignment``, and copies the released student notebooks
 to ``student/`` (committed: the Colab links of the student edition open
 them). ``student-book`` writes the student edition's sources: the chapters
@@ -48,6 +59,7 @@ shut off from the course (``tools/grading.py``), and writes a CSV.
 ``leaks`` searches files for any line of any solution.
 """
 import argparse
+import ast
 import csv
 import html
 import json
@@ -64,7 +76,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 DIRECTIVE = re.compile(r"^````\{(exercise|solution)\}[ \t]*([^\n]*)\n(.*?)^````[ \t]*\n?", re.S | re.M)
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```[ \t]*\n?", re.S | re.M)
-VISIBLE, HIDDEN = "# Checks", "# Hidden checks"
+VISIBLE, GRADED = "# Checks", "# Graded"
 POINTS = 1  # per gradable exercise
 SCHEMA = 3  # nbgrader's cell metadata schema
 IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md"]  # a jupytext twin would leak
@@ -87,15 +99,37 @@ class Exercise:
     checks: str | None
     solution_code: str | None
     solution_text: str  # the solution's markdown, without its code blocks
-    hidden_checks: str | None
+    graded: str | None  # the ``# Graded`` block
 
     @property
     def gradable(self):
         return self.checks is not None
 
+    def items(self):
+        """The graded items: [(key, source, fresh)], in the block's order; ``fresh``: run in a fresh process.
+
+        Also the block's other statements, as (None, source, True): they make
+        the checker's inputs before the items after them.
+        """
+        tree = ast.parse(self.graded)
+        defined = {node.name for node in ast.parse(self.solution_code).body
+                   if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+        made = {target.id for node in tree.body if isinstance(node, ast.Assign)
+                for target in ast.walk(node) if isinstance(target, ast.Name)}
+        steps, key = [], 0
+        for node in tree.body:
+            source = ast.get_source_segment(self.graded, node)
+            if not isinstance(node, ast.Expr):
+                steps.append((None, source, True))
+                continue
+            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            steps.append((str(key), source, bool(names & (defined | made))))
+            key += 1
+        return steps
+
     def solution_lines(self):
-        """Every line a student must not see: the model answer, the hidden checks and the prose."""
-        code = "\n".join(filter(None, [self.solution_code, self.hidden_checks]))
+        """Every line a student must not see: the model answer, the graded block and the prose."""
+        code = "\n".join(filter(None, [self.solution_code, self.graded]))
         lines = [line.strip() for line in code.splitlines()]
         prose = " ".join(self.solution_text.split())
         sentences = [s.strip() for s in re.split(r"(?<=[.:!?])\s+", prose)]
@@ -146,16 +180,24 @@ def exercises(text, chapter="chapter"):
     for number, (label, title, prompt, checks) in enumerate(found, start=1):
         if label not in solutions:
             raise ClassroomError(f"{chapter}: exercise {label} has no {{solution}}")
-        text_without_hidden, hidden = _split_blocks(solutions.pop(label), HIDDEN)
-        codes = PYTHON_BLOCK.findall(text_without_hidden)
-        prose = PYTHON_BLOCK.sub("", text_without_hidden)
+        text_without_graded, graded = _split_blocks(solutions.pop(label), GRADED)
+        codes = PYTHON_BLOCK.findall(text_without_graded)
+        prose = PYTHON_BLOCK.sub("", text_without_graded)
         if checks is not None and not codes:
             raise ClassroomError(f"{chapter}: gradable exercise {label} has no model answer (a python block)")
-        if hidden is not None and checks is None:
-            raise ClassroomError(f"{chapter}: exercise {label} has hidden checks but no visible '{VISIBLE}' block")
-        result.append(Exercise(chapter, number, label, title, prompt, checks,
-                               codes[0].strip("\n") if codes else None,
-                               re.sub(r"\n{3,}", "\n\n", prose).strip(), hidden))
+        if (graded is None) != (checks is None):
+            raise ClassroomError(f"{chapter}: exercise {label} needs both a visible '{VISIBLE}' block and a "
+                                 f"'{GRADED}' block, or neither")
+        exercise = Exercise(chapter, number, label, title, prompt, checks, codes[0].strip("\n") if codes else None,
+                            re.sub(r"\n{3,}", "\n\n", prose).strip(), graded)
+        if graded is not None:
+            try:
+                items = exercise.items()
+            except SyntaxError as err:
+                raise ClassroomError(f"{chapter}: the '{GRADED}' block of {label} is not Python: {err}") from err
+            if not any(key is not None for key, _, _ in items):
+                raise ClassroomError(f"{chapter}: the '{GRADED}' block of {label} names no answer")
+        result.append(exercise)
     if solutions:
         raise ClassroomError(f"{chapter}: solutions without an exercise: {sorted(solutions)}")
     return result
@@ -195,14 +237,31 @@ def _exercise_cells(exercise, number):
         cells.append(_cell("code", f"### BEGIN SOLUTION\n{exercise.solution_code}\n### END SOLUTION",
                            f"{exercise.label}-answer", solution=True, grade=False, locked=False))
     if exercise.gradable:
-        checks = exercise.checks
-        if exercise.hidden_checks:
-            checks += f"\n### BEGIN HIDDEN TESTS\n{exercise.hidden_checks}\n### END HIDDEN TESTS"
+        checks = f"### BEGIN HIDDEN TESTS\n{hand_out_code(exercise)}\n### END HIDDEN TESTS\n{exercise.checks}"
         cells.append(_cell("code", checks, f"{exercise.label}-checks",
                            solution=False, grade=True, locked=True, points=POINTS))
     else:
         cells.append(_cell("markdown", ANSWER_NOTE, f"{exercise.label}-your-answer"))
     return cells
+
+
+def hand_out_code(exercise):
+    """The hidden start of an exercise's check cell: it hands the graded answers out of the kernel as data."""
+    items = "".join(f"\n        {key!r}: lambda: ({source}),"
+                    for key, source, fresh in exercise.items() if key is not None and not fresh)
+    return ("try:  # the grader puts ldc_handout (tools/handout.py) on the kernel's path\n"
+            "    from ldc_handout import hand_out as _hand_out\n"
+            "except ImportError:  # not being graded\n"
+            "    _hand_out = None\n"
+            "if _hand_out:\n"
+            f"    _hand_out({exercise.label!r}, {{{items}\n    }})")
+
+
+def _locked(cell):
+    """A chapter cell, locked: nbgrader restores it if a student changes it (grading restores it anyway)."""
+    cell.setdefault("metadata", {})["nbgrader"] = {"schema_version": SCHEMA, "grade": False, "solution": False,
+                                                   "locked": True, "grade_id": f"chapter-{cell['id']}"}
+    return cell
 
 
 def source_notebook(chapter_md, first_number):
@@ -217,13 +276,13 @@ def source_notebook(chapter_md, first_number):
     for cell in notebook["cells"]:
         source = "".join(cell["source"])
         if cell["cell_type"] != "markdown" or not DIRECTIVE.search(source):
-            cells.append(cell)
+            cells.append(_locked(cell))
             continue
         position, piece = 0, 0
         for match in DIRECTIVE.finditer(source):
             before = source[position:match.start()].strip("\n")
             if before.strip():
-                cells.append(_cell("markdown", before, f"{cell['id']}-{piece}"))
+                cells.append(_locked(_cell("markdown", before, f"{cell['id']}-{piece}")))
                 piece += 1
             if match.group(1) == "exercise":
                 label = _options(match.group(3))[0]["label"]
@@ -231,7 +290,7 @@ def source_notebook(chapter_md, first_number):
             position = match.end()
         after = source[position:].strip("\n")
         if after.strip():
-            cells.append(_cell("markdown", after, f"{cell['id']}-{piece}"))
+            cells.append(_locked(_cell("markdown", after, f"{cell['id']}-{piece}")))
     notebook["cells"] = cells  # the notebook was read for this call alone
     return notebook
 
@@ -356,12 +415,21 @@ def grade(submissions, course, csv_path, root=ROOT, sandbox=None, limits=None, l
     _prepare_models(log)
     grading.become_subreaper()
     shutil.rmtree(course / "submitted", ignore_errors=True)
+    graded = {chapter.stem: [e for e in exercises(chapter.read_text(), chapter.stem) if e.gradable]
+              for chapter in chapter_sources(root)}
+    references = {}
+    for name in sorted({path.stem for path in paths} & set(names)):
+        log(f"grade: {name}: running the model answers, the reference every answer is compared with")
+        try:
+            references[name] = grading.reference(course, submissions, name, graded[name], sandbox, mode, limits)
+        except grading.GradingError as err:
+            raise ClassroomError(str(err)) from err
     rows = []
     for done, path in enumerate(paths, 1):
         student, name = path.parent.name, path.stem
         row = {"student_id": student, "assignment": name, "score": 0.0, "max_score": 0.0, "reason": ""}
         rows.append(row)
-        seconds = _grade_into(row, path, course, submissions, names, sandbox, mode, limits)
+        seconds = _grade_into(row, path, course, submissions, graded, references, sandbox, mode, limits)
         log(f"grade: [{done}/{len(paths)}] {student}/{name}: {row['score']:g} of {row['max_score']:g}"
             + (f" in {seconds:.0f} s" if seconds is not None else "")
             + (f" ({row['reason']})" if row["reason"] else ""))
@@ -372,13 +440,18 @@ def grade(submissions, course, csv_path, root=ROOT, sandbox=None, limits=None, l
     return rows
 
 
-def _grade_into(row, path, course, submissions, names, sandbox, mode, limits):
-    """Grade one submitted notebook into its CSV ``row``; return the seconds it ran (None if it never ran)."""
+def _grade_into(row, path, course, submissions, graded, references, sandbox, mode, limits):
+    """Grade one submitted notebook into its CSV ``row``; return the seconds it ran (None if it never ran).
+
+    The score is the comparison of its handed-out answers with the reference's
+    (tools/grading.py), written to the gradebook as each check cell's manual
+    score, so that nbgrader's own reports agree with the CSV.
+    """
     import grading
 
     student, name = row["student_id"], row["assignment"]
-    if name not in names:
-        row["reason"] = f"not an assignment (they are {', '.join(names)})"
+    if name not in graded:
+        row["reason"] = f"not an assignment (they are {', '.join(graded)})"
         return None
     release = json.loads((course / "release" / name / f"{name}.ipynb").read_text())
     row["max_score"] = float(sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in release["cells"]))
@@ -391,11 +464,29 @@ def _grade_into(row, path, course, submissions, names, sandbox, mode, limits):
         row["reason"] = f"not a notebook ({str(err)[:80]})"
         return None
     notebook, notes = grading.restored(release, submitted)
-    outcome = grading.grade_one(course, submissions, name, student, notebook, sandbox, mode, limits)
+    outcome = grading.grade_one(course, submissions, name, student, notebook, sandbox, mode, limits, graded[name])
+    per_exercise = {e.label: (0.0, None) for e in graded[name]}
     if outcome.reason is None:
-        row["score"] = float(sum(score for score, _ in exercise_scores(course, name, student).values()))
-    row["reason"] = "; ".join(filter(None, [outcome.reason, *notes]))
+        per_exercise = grading.scores(references[name], outcome.answers, graded[name], POINTS)
+        row["score"] = float(sum(score for score, _ in per_exercise.values()))
+    _record(course, name, student, per_exercise)
+    wrong = [f"{label}: {why}" for label, (_, why) in per_exercise.items() if why]
+    row["reason"] = "; ".join(filter(None, [outcome.reason, *notes, *wrong]))
     return outcome.seconds
+
+
+def _record(course, assignment, student, per_exercise):
+    """Write each exercise's score into the gradebook as its check cell's manual score (where nbgrader graded it)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{(course / 'gradebook.db').resolve()}") as gradebook:
+        for label, (score, _) in per_exercise.items():
+            try:
+                grade = gradebook.find_grade(f"{label}-checks", assignment, assignment, student)
+            except MissingEntry:
+                continue
+            grade.manual_score = score
+        gradebook.db.commit()
 
 
 def _prepare_models(log):
