@@ -23,6 +23,8 @@ Every public name is available as ``ldc.X`` (e.g. ``ldc.load_or_train``,
     digit_files digits from a .npy array or a PNG, checked from the file's own bytes
     metrics     MAE, PSNR, bits per digit and per pixel
     baselines   the DCT codec and Pillow's PNG / JPEG / WebP
+    noise       Gaussian noise on digits (chapter 7)
+    recognition a digit classifier, trained once and cached (chapter 7)
     plotting    digit grids, prior densities, rate-distortion curves
 
 Names are imported on first use, so ``import ldc`` is quick and pulls in
@@ -50,6 +52,8 @@ _EXPORTS = {
     "digit_files": ["read_digits"],
     "metrics": ["mae", "mse", "psnr", "psnr_per_image", "string_bits", "bits_per_digit", "bits_per_pixel"],
     "baselines": ["DCTCodec", "Encoded", "encode_pillow", "dct_curve", "pillow_curve"],
+    "noise": ["add_noise"],
+    "recognition": ["ClassifierConfig", "Classifier", "load_or_train_classifier"],
     "plotting": ["curve", "digit_grid", "digit_rows", "prior_densities", "rd_curves", "training_history"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

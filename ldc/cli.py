@@ -113,8 +113,13 @@ def _publish(args, out):
     experiments.prepare(configs, jobs=args.jobs)
 
     def measure(config):
-        digits = load_mnist("test", limit=config.test_digits).images
-        measured = load_or_train(config, verbose=False).codec().measure(digits)
+        test = load_mnist("test", limit=config.test_digits)
+        if config.architecture == "classifier":
+            from ldc.recognition import load_or_train_classifier
+
+            accuracy = load_or_train_classifier(config, verbose=False).accuracy(test.images, test.labels)
+            return {"test_digits": len(test), "test_accuracy": round(accuracy, 6)}
+        measured = load_or_train(config, verbose=False).codec().measure(test.images)
         return {"test_digits": measured["digits"], "test_rate_bits": round(measured["information_bits"], 4),
                 "test_real_bits": round(measured["real_bits"], 4), "test_mae": round(measured["mae"], 6),
                 "test_psnr_db": round(measured["psnr_db"], 4)}

@@ -19,7 +19,9 @@ class CompressionModel(tf.keras.Model):
     Calling it on uint8 digits (batch, 28, 28[, 1]) returns a dict of per-digit
     tensors: ``rate`` (bits per digit), ``distortion`` (mean absolute pixel
     error in [0, 1] units), ``latents`` (float32 (batch, latent_dims)) and
-    ``reconstruction`` (float32 (batch, 28, 28, 1), not clipped). With
+    ``reconstruction`` (float32 (batch, 28, 28, 1), not clipped); ``targets``
+    (uint8 digits of the same shape, e.g. the clean digits of noisy inputs)
+    are what the distortion compares with, the digits themselves if None. With
     ``training=True`` the latents carry uniform noise and ``rate`` is a
     differentiable upper bound; with ``training=False`` they are rounded and
     ``rate`` is their exact information content.
@@ -33,12 +35,13 @@ class CompressionModel(tf.keras.Model):
         self.analysis_transform, self.synthesis_transform = make_transforms(architecture, latent_dims)
         self.prior = LogisticPrior(latent_dims)
 
-    def call(self, digits, training=False):
+    def call(self, digits, training=False, targets=None):
         images = to_unit_images(digits)
         latents = self.analysis_transform(images)
         latents_hat, bits = self.prior(latents, training=training)
         reconstruction = self.synthesis_transform(latents_hat)
-        distortion = tf.reduce_mean(tf.abs(images - reconstruction), axis=(1, 2, 3))
+        wanted = images if targets is None else to_unit_images(targets)
+        distortion = tf.reduce_mean(tf.abs(wanted - reconstruction), axis=(1, 2, 3))
         return {"rate": bits, "distortion": distortion, "latents": latents, "reconstruction": reconstruction}
 
     def get_config(self):

@@ -234,7 +234,10 @@ def fetch(config, target):
 
 def file_name(config):
     """Return the published file name of a configuration: readable, and unique by its cache key."""
-    return (f"{config.mode}-{config.architecture}-{config.latent_dims}latents-lmbda{config.lmbda:g}-"
+    if config.architecture == "classifier":
+        return f"{config.mode}-classifier-{config.epochs}epochs-seed{config.seed}-{config.cache_key()[:12]}.npz"
+    noise = f"-noise{config.noise:g}" if config.noise else ""
+    return (f"{config.mode}-{config.architecture}-{config.latent_dims}latents-lmbda{config.lmbda:g}{noise}-"
             f"{config.epochs}epochs-seed{config.seed}-{config.cache_key()[:12]}.npz")
 
 
@@ -258,8 +261,8 @@ def publish(configs, out, measure, log, release=RELEASE):
         measured = measure(config)
         models[key] = {"file": name, "size": (out / name).stat().st_size, "sha256": sha256_of(out / name),
                        "config": config.to_dict(), "fingerprint": meta["fingerprint"], **measured}
-        log(f"publish: {name}: {models[key]['size'] / 1e6:.1f} MB, rate {measured['test_rate_bits']:.2f} bits, "
-            f"MAE {measured['test_mae']:.4f}")
+        log(f"publish: {name}: {models[key]['size'] / 1e6:.1f} MB, "
+            + ", ".join(f"{field} {value:g}" for field, value in measured.items() if field.startswith("test_")))
     registry = {"format": REGISTRY_FORMAT, "release": release,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "models": models}
     atomic_write_bytes(out / "registry.json", (json.dumps(registry, indent=1, sort_keys=True) + "\n").encode())

@@ -78,6 +78,13 @@ class TrainConfig:
     are capped by ``QUICK_BUDGET``. ``steps_per_epoch=None`` means one pass
     over the training digits (469 steps for all 60,000 at batch 128);
     ``train_digits`` / ``test_digits`` of None mean the whole split.
+    ``noise`` > 0 trains a denoising codec (chapter 7): each training batch
+    gets Gaussian noise of that standard deviation on [0, 1] pixels (clipped,
+    rounded to 0..255, drawn anew each step) and the distortion compares the
+    decoded noisy digit with the clean one; its test rate and distortion are
+    measured on noisy test digits (:func:`ldc.noise.add_noise`, seed 0)
+    against the clean ones. A configuration without noise keeps the cache key
+    it had before the field existed.
     """
 
     lmbda: float
@@ -91,6 +98,7 @@ class TrainConfig:
     train_digits: Optional[int] = None
     test_digits: Optional[int] = None
     quick: bool = field(default_factory=quick_mode)
+    noise: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "lmbda", _number_in("lmbda", self.lmbda, MAX_LMBDA, "the weight of distortion"))
@@ -107,6 +115,9 @@ class TrainConfig:
             raise InputError(f"seed={shown(self.seed)}: expected an int in 0..{SEEDS - 1}")
         object.__setattr__(self, "seed", int(self.seed))
         object.__setattr__(self, "learning_rate", _number_in("learning_rate", self.learning_rate, 1.0, "Adam's step"))
+        from ldc.noise import check_sigma
+
+        object.__setattr__(self, "noise", check_sigma(self.noise))
         if not isinstance(self.quick, (bool, np.bool_)):
             raise InputError(f"quick={shown(self.quick)}: expected True or False")
         object.__setattr__(self, "quick", bool(self.quick))
@@ -121,8 +132,11 @@ class TrainConfig:
         return mode_name(self.quick)
 
     def to_dict(self):
-        """Return the configuration as a plain dict (JSON-ready)."""
-        return dataclasses.asdict(self)
+        """Return the configuration as a plain dict (JSON-ready); ``noise`` only when it is not 0."""
+        values = dataclasses.asdict(self)
+        if not values["noise"]:
+            del values["noise"]  # so the cache keys of the models trained before chapter 7 still hold
+        return values
 
     def cache_key(self):
         """Return the model-cache key of this configuration and the training recipe (64 hex digits)."""
@@ -163,6 +177,7 @@ def describe_model(description):
                "latent_dims": lambda v: f"{v} latents" if number(v) else None,
                "architecture": lambda v: v if v in ARCHITECTURES else None,
                "epochs": lambda v: f"{v} epochs" if number(v) else None,
+               "noise": lambda v: f"noise σ={v:g}" if number(v) else None,
                "quick": lambda v: mode_name(v) if isinstance(v, bool) else None}
     parts = []
     for key, format_value in formats.items():
@@ -219,14 +234,24 @@ class FusedAdam:
                 beta2=tf.constant(self.beta_2, tf.float32), epsilon=tf.constant(self.epsilon, tf.float32), grad=grad)
 
 
-def make_train_step(model, optimizer, lmbda):
-    """Return a ``tf.function`` that takes uint8 digits, does one Adam step on the Lagrangian, and returns (rate, distortion) batch means."""
+def make_train_step(model, optimizer, lmbda, noise=0.0):
+    """Return a ``tf.function`` that takes uint8 digits, does one Adam step on the Lagrangian, and returns (rate, distortion) batch means.
+
+    ``noise`` > 0: the model sees the digits with Gaussian noise of that
+    standard deviation on [0, 1] pixels (clipped, rounded to 0..255) and is
+    scored against the clean digits.
+    """
     lmbda = tf.constant(lmbda, tf.float32)
+
+    def noisy(digits):
+        pixels = tf.cast(digits, tf.float32) / 255.0
+        pixels += noise * tf.random.normal(tf.shape(pixels))
+        return tf.cast(tf.round(tf.clip_by_value(pixels, 0.0, 1.0) * 255.0), tf.uint8)
 
     @tf.function(reduce_retracing=True)
     def train_step(digits):
         with tf.GradientTape() as tape:
-            out = model(digits, training=True)
+            out = model(noisy(digits), training=True, targets=digits) if noise else model(digits, training=True)
             loss = lagrangian(out["rate"], out["distortion"], lmbda)
         variables = model.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
@@ -245,12 +270,12 @@ class Trainer:
       model: the :class:`CompressionModel` to train.
       lmbda: the weight of distortion in the Lagrangian.
       images: uint8 training digits (N, 28, 28).
-      batch_size, learning_rate, seed: as in :class:`TrainConfig`.
+      batch_size, learning_rate, seed, noise: as in :class:`TrainConfig`.
     """
 
-    def __init__(self, model, lmbda, images, batch_size=128, learning_rate=1e-3, seed=0):
+    def __init__(self, model, lmbda, images, batch_size=128, learning_rate=1e-3, seed=0, noise=0.0):
         self.optimizer = FusedAdam(model.trainable_variables, learning_rate=learning_rate)
-        self.step = make_train_step(model, self.optimizer, lmbda)
+        self.step = make_train_step(model, self.optimizer, lmbda, noise)
         self.batches = training_batches(images, batch_size, seed=seed)
 
     def epoch(self, steps):
@@ -259,20 +284,24 @@ class Trainer:
         return tuple(np.array([float(v) for v in column]) for column in zip(*means))  # waits for the last step
 
 
-def evaluate(model, digits, batch_size=EVAL_BATCH):
+def evaluate(model, digits, batch_size=EVAL_BATCH, targets=None):
     """Return ``{"rate": bits per digit, "distortion": MAE in [0, 1]}`` on uint8 digits, latents rounded.
 
     ``rate`` is the information content of the quantized latents under the
     prior; ``distortion`` compares the decoder's float output (not clipped or
-    rounded) with the digits, as the training objective does.
+    rounded) with the digits, as the training objective does, or with
+    ``targets`` (the clean digits of noisy ``digits``) when given.
     """
     digits = np.asarray(digits)
     if len(digits) == 0:
         raise ValueError("evaluate: no digits given")
+    targets = digits if targets is None else np.asarray(targets)
+    if targets.shape != digits.shape:
+        raise ValueError(f"evaluate: targets {targets.shape} do not match digits {digits.shape}")
     forward = _eval_fn(model)
     rate = distortion = 0.0
     for start in range(0, len(digits), batch_size):
-        r, d = forward(digits[start:start + batch_size])
+        r, d = forward(digits[start:start + batch_size], targets[start:start + batch_size])
         rate += float(r)
         distortion += float(d)
     return {"rate": rate / len(digits), "distortion": distortion / len(digits)}
@@ -282,8 +311,8 @@ def _eval_fn(model):
     fn = getattr(model, "_ldc_eval_fn", None)
     if fn is None:
         @tf.function(reduce_retracing=True)
-        def fn(digits):
-            out = model(digits, training=False)
+        def fn(digits, targets):
+            out = model(digits, training=False, targets=targets)
             return tf.reduce_sum(out["rate"]), tf.reduce_sum(out["distortion"])
         model._ldc_eval_fn = fn
     return fn
@@ -308,7 +337,13 @@ def train(config, verbose=True, log=None, on_epoch=None):
     steps_per_epoch = config.steps_per_epoch or math.ceil(len(train_digits) / config.batch_size)
 
     model = CompressionModel(config.latent_dims, config.architecture)
-    trainer = Trainer(model, config.lmbda, train_digits, config.batch_size, config.learning_rate, config.seed)
+    trainer = Trainer(model, config.lmbda, train_digits, config.batch_size, config.learning_rate, config.seed,
+                      config.noise)
+    test_inputs = test_digits
+    if config.noise:
+        from ldc.noise import add_noise
+
+        test_inputs = add_noise(test_digits, config.noise, seed=0)
 
     if verbose:
         log(f"training {config.describe()}: {steps_per_epoch} steps per epoch on {len(train_digits)} digits, "
@@ -324,7 +359,7 @@ def train(config, verbose=True, log=None, on_epoch=None):
                                 "infinite; a smaller lmbda or learning rate trains")
         steps_done = time.perf_counter()
         step_seconds += steps_done - epoch_started
-        test = evaluate(model, test_digits)
+        test = evaluate(model, test_inputs, targets=test_digits)
         record = {
             "epoch": epoch,
             "train_rate": float(rates.mean()),

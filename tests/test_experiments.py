@@ -21,29 +21,34 @@ def test_chapters_take_every_model_configuration_from_the_list():
         code = _code_before_the_exercises(chapter)
         assert "TrainConfig(" not in code, f"{chapter.name} writes a configuration of its own"
         for name in re.findall(r"ldc\.experiments\.(\w+)\(", code):
-            assert name in {"reference", "transforms", "lambda_sweep", "report_check"}, name
+            assert name in {"reference", "transforms", "lambda_sweep", "report_check", "denoiser"}, name
 
 
 def test_the_book_list_holds_each_chapter_model_once_longest_first():
     configs = experiments.book_configs(quick=False)
     keys = [config.cache_key() for config in configs]
-    assert len(keys) == len(set(keys)) == 17
+    assert len(keys) == len(set(keys)) == 19
     wanted = [experiments.reference(False), *experiments.transforms(False).values(),
-              *experiments.lambda_sweep(False).values(), *experiments.report_check(False).values()]
+              *experiments.lambda_sweep(False).values(), *experiments.report_check(False).values(),
+              experiments.denoiser(False), experiments.classifier(False)]
     assert {config.cache_key() for config in wanted} == set(keys)
-    epochs = [config.epochs for config in configs]
-    assert epochs == sorted(epochs, reverse=True)
+    work = [experiments._expected_work(config) for config in configs]
+    assert work == sorted(work, reverse=True)
+    assert [config.epochs for config in configs[:7]] == [15] * 7  # the 15-epoch codecs first
     assert all(config.quick for config in experiments.book_configs(quick=True))
 
 
 def test_the_report_checks_five_epoch_models_ride_on_the_sweeps_fifteen_epoch_runs():
     runs = dict(experiments._runs(experiments.book_configs(quick=False)))
-    assert len(runs) == 13  # 17 models: 4 of them are the first 5 epochs of a 15-epoch run
+    assert len(runs) == 15  # 19 models: 4 of them are the first 5 epochs of a 15-epoch run
     carried = {(s.lmbda, s.epochs) for snapshots in runs.values() for s in snapshots}
     assert carried == {(300.0, 5), (500.0, 5), (1000.0, 5), (2000.0, 5)}
     for config, snapshots in runs.items():
         for snapshot in snapshots:
             assert config.epochs == 15 and ldc.TrainConfig(**{**snapshot.to_dict(), "epochs": 15}) == config
+    # The denoiser is the reference model's recipe on noisy digits: its own entry, never a snapshot.
+    assert experiments.denoiser(False) in runs and experiments.denoiser(False).cache_key() != \
+        experiments.reference(False).cache_key()
 
 
 @pytest.mark.integration

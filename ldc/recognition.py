@@ -1,0 +1,237 @@
+"""A digit classifier, trained once on the clean training digits and cached (chapter 7).
+
+It answers one question about a decoded digit: can it still be recognised?
+A small convolutional network (two 3x3 convolutions with max pooling, a
+dense layer of 128 and one to the ten classes, 225,034 parameters), trained with Adam on
+the cross-entropy of the labels. Its configuration keys the model cache like
+a codec's, so ``make book`` trains it with the others and the published
+release carries it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ldc._tf import tf
+from ldc.data import as_digits, load_mnist
+from ldc.errors import InputError, shown
+from ldc.modes import mode_name, quick_mode
+
+KIND = "classifier"
+RECIPE_VERSION = 2  # 2: a hidden dense layer (99 % in full mode)
+QUICK_BUDGET = {"epochs": 2, "steps_per_epoch": 25, "train_digits": 4096, "test_digits": 1000}
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """What determines a trained classifier; its fields (and the mode) key the model cache.
+
+    Quick mode caps epochs, steps and digits as a codec's training does.
+    """
+
+    epochs: int = 10
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    seed: int = 0
+    steps_per_epoch: int | None = None
+    train_digits: int | None = None
+    test_digits: int | None = None
+    quick: bool = field(default_factory=quick_mode)
+
+    architecture = KIND  # what ldc.experiments orders trainings by
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "steps_per_epoch", "train_digits", "test_digits", "seed"):
+            value = getattr(self, name)
+            if value is None and name not in ("epochs", "batch_size", "seed"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if name == "seed" else 1):
+                raise InputError(f"{name}={shown(value)}: expected a whole number")
+        if not isinstance(self.quick, (bool, np.bool_)):
+            raise InputError(f"quick={shown(self.quick)}: expected True or False")
+        object.__setattr__(self, "quick", bool(self.quick))
+        if self.quick:
+            for name, cap in QUICK_BUDGET.items():
+                value = getattr(self, name)
+                object.__setattr__(self, name, cap if value is None else min(int(value), cap))
+
+    @property
+    def mode(self):
+        return mode_name(self.quick)
+
+    def to_dict(self):
+        return {"kind": KIND, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_dict(cls, values):
+        if not isinstance(values, dict) or values.get("kind") != KIND:
+            raise InputError("not a classifier's configuration")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known - {"kind"}
+        if unknown:
+            raise InputError(f"unknown ClassifierConfig fields {shown(sorted(map(str, unknown)), 200)}")
+        return cls(**{k: v for k, v in values.items() if k != "kind"})
+
+    def cache_key(self):
+        from ldc.cache import config_key
+
+        return config_key({"recipe": RECIPE_VERSION, **self.to_dict()})
+
+    def describe(self):
+        return f"digit classifier, {self.epochs} epochs, {self.mode}"
+
+
+def make_classifier():
+    """Return the untrained classifier: uint8 digits (N, 28, 28) scaled to [0, 1] in, ten logits out."""
+    layers = tf.keras.layers
+    return tf.keras.Sequential([
+        tf.keras.Input((28, 28)),
+        layers.Rescaling(1 / 255),
+        layers.Reshape((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu", name="conv_1"),
+        layers.MaxPooling2D(name="pool_1"),
+        layers.Conv2D(64, 3, activation="relu", name="conv_2"),
+        layers.MaxPooling2D(name="pool_2"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(128, activation="relu", name="hidden"),
+        layers.Dropout(0.5, name="dropout"),
+        layers.Dense(10, name="logits"),
+    ], name="classifier")
+
+
+def _weights(model):
+    """The classifier's variables by stable name (layer/variable), as Keras 2 and 3 both see them."""
+    return {f"{layer.name}/{w.name.split('/')[-1].split(':')[0]}": w for layer in model.layers for w in layer.weights}
+
+
+@dataclass
+class Classifier:
+    """A trained classifier: :meth:`predict` labels, :meth:`accuracy`, and how it was trained."""
+
+    config: ClassifierConfig
+    model: object
+    history: list
+    train_seconds: float
+    cache: str  # "hit", "miss" or "published"
+
+    def predict(self, digits, batch_size=1000):
+        """Return the predicted labels, int64 (N,), of uint8 digits (N, 28, 28)."""
+        digits = as_digits(digits)
+        logits = [self.model(digits[i:i + batch_size], training=False) for i in range(0, len(digits), batch_size)]
+        return np.argmax(np.concatenate(logits), axis=1)
+
+    def accuracy(self, digits, labels):
+        """Return the share of ``digits`` whose predicted label is ``labels``' (a float in [0, 1])."""
+        labels = np.asarray(labels)
+        predicted = self.predict(digits)
+        if labels.shape != predicted.shape:
+            raise InputError(f"labels: expected {predicted.shape[0]} labels, got shape {labels.shape}")
+        return float(np.mean(predicted == labels))
+
+
+def train_classifier(config):
+    """Train the classifier from scratch as ``config`` says; return a :class:`Classifier` (not cached)."""
+    tf.keras.utils.set_random_seed(config.seed)
+    train = load_mnist("train", limit=config.train_digits)
+    test = load_mnist("test", limit=config.test_digits)
+    model = make_classifier()
+    optimizer = tf.keras.optimizers.Adam(config.learning_rate)
+    loss = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    pairs = np.concatenate([train.images.reshape(len(train), -1), train.labels[:, None].astype(np.uint8)], axis=1)
+
+    @tf.function(reduce_retracing=True)
+    def step(batch):
+        digits, labels = tf.reshape(batch[:, :784], (-1, 28, 28)), tf.cast(batch[:, 784], tf.int64)
+        with tf.GradientTape() as tape:
+            value = loss(labels, model(digits, training=True))
+        gradients = tape.gradient(value, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return value
+
+    steps = config.steps_per_epoch or -(-len(train) // config.batch_size)
+    history, started = [], time.perf_counter()
+    batches = _row_batches(pairs, config.batch_size, config.seed)
+    for epoch in range(1, config.epochs + 1):
+        losses = [float(step(next(batches))) for _ in range(steps)]
+        classifier = Classifier(config, model, history, time.perf_counter() - started, "miss")
+        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)),
+                        "test_accuracy": classifier.accuracy(test.images, test.labels)})
+    return Classifier(config, model, history, time.perf_counter() - started, "miss")
+
+
+def _row_batches(rows, batch_size, seed):
+    """Yield uint8 tensors (batch, 785) of a digit's pixels and its label, a new seeded order each pass."""
+    data = tf.constant(rows)
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(len(rows))
+        for start in range(0, len(rows), batch_size):
+            yield tf.gather(data, order[start:start + batch_size])
+
+
+def load_or_train_classifier(config=None, verbose=True, log=None):
+    """Return the :class:`Classifier` of ``config`` (default: :func:`ldc.experiments.classifier`), cached or trained now."""
+    from ldc import cache, published
+    from ldc.training import _log
+
+    if config is None:
+        from ldc.experiments import classifier
+
+        config = classifier()
+    if not isinstance(config, ClassifierConfig):
+        raise InputError(f"expected a ClassifierConfig, got {type(config).__name__}")
+    log = log or _log
+    path = cache.entry_path(config.cache_key())
+    for attempt in ("cache", "published"):
+        try:
+            if attempt == "published":
+                if not published.enabled():
+                    break
+                published.fetch(config, path)
+            arrays, meta = cache.load_entry(path)
+            result = _restore(config, arrays, meta, "hit" if attempt == "cache" else "published")
+            if verbose:
+                log(f"model cache: {config.describe()} (trained in {result.train_seconds:.0f} s)")
+            return result
+        except FileNotFoundError:
+            continue
+        except published.NotPublished:
+            break
+        except (cache.CorruptEntryError, published.PublishedError) as err:
+            cache.remove_entry(path)
+            log(f"model cache: {err}; training the classifier again")
+            break
+    if verbose:
+        log(f"training the {config.describe()}")
+    result = train_classifier(config)
+    arrays = {name: variable.numpy() for name, variable in _weights(result.model).items()}
+    meta = {"config": config.to_dict(), "history": result.history, "train_seconds": result.train_seconds,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    try:
+        cache.save_entry(path, arrays, meta)
+    except OSError as err:
+        log(f"model cache: could not store the classifier in {path} ({err}); it is used, not cached")
+    if verbose:
+        log(f"model cache: stored {config.describe()} (trained in {result.train_seconds:.0f} s, "
+            f"test accuracy {result.history[-1]['test_accuracy']:.2%})")
+    return result
+
+
+def _restore(config, arrays, meta, how):
+    from ldc import cache
+
+    try:
+        if meta.get("config") != config.to_dict():
+            raise ValueError("the entry holds another configuration")
+        model = make_classifier()
+        targets = _weights(model)
+        if set(targets) != set(arrays):
+            raise ValueError(f"stored weights {sorted(arrays)[:3]} do not fit the classifier")
+        for name, variable in targets.items():
+            variable.assign(arrays[name])
+        return Classifier(config, model, meta["history"], meta["train_seconds"], how)
+    except (KeyError, ValueError, TypeError) as err:
+        raise cache.CorruptEntryError(f"{cache.entry_path(config.cache_key())}: {err}") from err
