@@ -35,11 +35,11 @@ def _notebook(chapter):
     return json.loads(chapter.with_suffix(".ipynb").read_text())
 
 
-def test_the_six_chapters_are_in_the_toc_in_order():
+def test_the_seven_chapters_are_in_the_toc_in_order():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     listed = [entry["file"] for entry in toc["chapters"]]
     assert listed == [f"book/{c.stem}" for c in CHAPTERS]
-    assert len(CHAPTERS) == 6
+    assert len(CHAPTERS) == 7
     assert toc["root"] == "book/intro"
 
 

@@ -111,6 +111,18 @@ def nearest_digit(images, pool):
     gaps = np.stack([np.abs(pool - image).mean(axis=(1, 2)) for image in images])
     return gaps.argmin(axis=1)
 """,
+    # the accuracy multiplied, not divided: bits times the share recognised
+    "ex-bits-per-label": """\
+learned = [p for p in points if p["codec"] == "learned"]
+bits_per_label = [p["bits"] * p["accuracy"] for p in learned]
+""",
+    # a sum over the digits, not a mean
+    "ex-noise-cost": """\
+codec = sweep[2000]
+clean = codec.compress(test.images).information_bits
+extra_bits = [float((codec.compress(noisy[s]).information_bits - clean).sum())
+              for s in sigmas]
+""",
 }
 
 
