@@ -19,6 +19,7 @@ from ldc._tf import tf
 from ldc.data import as_digits, load_mnist
 from ldc.errors import InputError, shown
 from ldc.modes import mode_name, quick_mode
+from ldc.training import MAX_SIZES, _number_in
 
 KIND = "classifier"
 RECIPE_VERSION = 2  # 2: a hidden dense layer (99 % in full mode)
@@ -50,6 +51,9 @@ class ClassifierConfig:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if name == "seed" else 1):
                 raise InputError(f"{name}={shown(value)}: expected a whole number")
+        if self.batch_size > MAX_SIZES["batch_size"]:
+            raise InputError(f"batch_size={self.batch_size:,}: at most {MAX_SIZES['batch_size']:,}")
+        object.__setattr__(self, "learning_rate", _number_in("learning_rate", self.learning_rate, 1.0, "Adam's step"))
         if not isinstance(self.quick, (bool, np.bool_)):
             raise InputError(f"quick={shown(self.quick)}: expected True or False")
         object.__setattr__(self, "quick", bool(self.quick))

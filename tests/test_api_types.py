@@ -120,6 +120,14 @@ def _module_calls(codec, places):
         "make_transforms('rnn')": lambda: ldc.make_transforms("rnn"),
         "CompressionModel(latent_dims=0)": lambda: ldc.CompressionModel(latent_dims=0),
         "digit_grid(None)": lambda: ldc.digit_grid(None),
+        "add_noise(None, 0.5)": lambda: ldc.add_noise(None, 0.5),
+        "add_noise(sigma='x')": lambda: ldc.add_noise(np.zeros((1, 28, 28), np.uint8), "x"),
+        "TrainConfig(noise=-1)": lambda: ldc.TrainConfig(lmbda=2000, noise=-1),
+        "ClassifierConfig(epochs=1.5)": lambda: ldc.ClassifierConfig(epochs=1.5),
+        "ClassifierConfig(learning_rate='x')": lambda: ldc.ClassifierConfig(learning_rate="x"),
+        "ClassifierConfig(batch_size=10**6)": lambda: ldc.ClassifierConfig(batch_size=10 ** 6),
+        "ClassifierConfig.from_dict(None)": lambda: ldc.ClassifierConfig.from_dict(None),
+        "load_or_train_classifier('x')": lambda: ldc.load_or_train_classifier("x"),
     }
 
 
