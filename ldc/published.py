@@ -260,7 +260,9 @@ def publish(configs, out, measure, log, release=RELEASE):
         cache.save_entry(out / name, arrays, {**meta, "release": release})
         measured = measure(config)
         models[key] = {"file": name, "size": (out / name).stat().st_size, "sha256": sha256_of(out / name),
-                       "config": config.to_dict(), "fingerprint": meta["fingerprint"], **measured}
+                       "config": config.to_dict(), **measured}
+        if "fingerprint" in meta:  # a codec's; the classifier has none
+            models[key]["fingerprint"] = meta["fingerprint"]
         log(f"publish: {name}: {models[key]['size'] / 1e6:.1f} MB, "
             + ", ".join(f"{field} {value:g}" for field, value in measured.items() if field.startswith("test_")))
     registry = {"format": REGISTRY_FORMAT, "release": release,
