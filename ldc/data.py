@@ -206,9 +206,18 @@ def training_batches(images, batch_size=128, seed=0):
         raise InputError(f"images: expected uint8 digits shaped (N, 28, 28) with N >= 1, got {images.dtype} {images.shape}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise InputError(f"batch_size={shown(batch_size)}: expected a positive int")
-    digits = tf.constant(images)
+    yield from shuffled_batches(images, batch_size, seed)
+
+
+def shuffled_batches(rows, batch_size, seed):
+    """Yield batches of ``rows`` (an array, copied into one tensor once) forever, each pass in a new seeded order.
+
+    The shuffling behind :func:`training_batches`; the classifier (chapter 7)
+    batches a digit's pixels and its label as one row with it.
+    """
+    data = tf.constant(rows)
     rng = np.random.default_rng(seed)
     while True:
-        order = rng.permutation(len(images))
-        for start in range(0, len(images), batch_size):
-            yield tf.gather(digits, order[start:start + batch_size])
+        order = rng.permutation(len(rows))
+        for start in range(0, len(rows), batch_size):
+            yield tf.gather(data, order[start:start + batch_size])

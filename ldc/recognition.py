@@ -16,21 +16,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ldc._tf import tf
-from ldc.data import as_digits, load_mnist
+from ldc.data import as_digits, load_mnist, shuffled_batches
 from ldc.errors import InputError, shown
 from ldc.modes import mode_name, quick_mode
-from ldc.training import MAX_SIZES, _number_in
+from ldc.training import _number_in, _positive_int_or_none, cap_for_quick_mode
 
 KIND = "classifier"
 RECIPE_VERSION = 2  # 2: a hidden dense layer (99 % in full mode)
-QUICK_BUDGET = {"epochs": 2, "steps_per_epoch": 25, "train_digits": 4096, "test_digits": 1000}
 
 
 @dataclass(frozen=True)
 class ClassifierConfig:
     """What determines a trained classifier; its fields (and the mode) key the model cache.
 
-    Quick mode caps epochs, steps and digits as a codec's training does.
+    Quick mode caps epochs, steps and digits as a codec's training does (the same budget).
     """
 
     epochs: int = 10
@@ -45,22 +44,15 @@ class ClassifierConfig:
     architecture = KIND  # what ldc.experiments orders trainings by
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "steps_per_epoch", "train_digits", "test_digits", "seed"):
-            value = getattr(self, name)
-            if value is None and name not in ("epochs", "batch_size", "seed"):
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if name == "seed" else 1):
-                raise InputError(f"{name}={shown(value)}: expected a whole number")
-        if self.batch_size > MAX_SIZES["batch_size"]:
-            raise InputError(f"batch_size={self.batch_size:,}: at most {MAX_SIZES['batch_size']:,}")
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) is None:
+                raise InputError(f"{name}=None: expected a positive int")
+        for name in ("epochs", "batch_size", "steps_per_epoch", "train_digits", "test_digits"):
+            _positive_int_or_none(name, getattr(self, name))  # batch_size bounded as a codec's is
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise InputError(f"seed={shown(self.seed)}: expected a whole number")
         object.__setattr__(self, "learning_rate", _number_in("learning_rate", self.learning_rate, 1.0, "Adam's step"))
-        if not isinstance(self.quick, (bool, np.bool_)):
-            raise InputError(f"quick={shown(self.quick)}: expected True or False")
-        object.__setattr__(self, "quick", bool(self.quick))
-        if self.quick:
-            for name, cap in QUICK_BUDGET.items():
-                value = getattr(self, name)
-                object.__setattr__(self, name, cap if value is None else min(int(value), cap))
+        cap_for_quick_mode(self)
 
     @property
     def mode(self):
@@ -157,23 +149,13 @@ def train_classifier(config):
 
     steps = config.steps_per_epoch or -(-len(train) // config.batch_size)
     history, started = [], time.perf_counter()
-    batches = _row_batches(pairs, config.batch_size, config.seed)
+    batches = shuffled_batches(pairs, config.batch_size, config.seed)
     for epoch in range(1, config.epochs + 1):
         losses = [float(step(next(batches))) for _ in range(steps)]
         classifier = Classifier(config, model, history, time.perf_counter() - started, "miss")
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)),
                         "test_accuracy": classifier.accuracy(test.images, test.labels)})
     return Classifier(config, model, history, time.perf_counter() - started, "miss")
-
-
-def _row_batches(rows, batch_size, seed):
-    """Yield uint8 tensors (batch, 785) of a digit's pixels and its label, a new seeded order each pass."""
-    data = tf.constant(rows)
-    rng = np.random.default_rng(seed)
-    while True:
-        order = rng.permutation(len(rows))
-        for start in range(0, len(rows), batch_size):
-            yield tf.gather(data, order[start:start + batch_size])
 
 
 def load_or_train_classifier(config=None, verbose=True, log=None):

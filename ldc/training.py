@@ -47,6 +47,21 @@ SEEDS = 2 ** 32  # NumPy's and TensorFlow's seeds are 0 .. 2**32 - 1
 MAX_SIZES = {"latent_dims": 784, "batch_size": 4096}
 
 
+def cap_for_quick_mode(config):
+    """Check a frozen configuration's ``quick`` flag and, when it is set, cap its fields by ``QUICK_BUDGET``.
+
+    For every configuration with ``quick``, ``epochs``, ``steps_per_epoch``,
+    ``train_digits`` and ``test_digits`` fields (codecs and the classifier).
+    """
+    if not isinstance(config.quick, (bool, np.bool_)):
+        raise InputError(f"quick={shown(config.quick)}: expected True or False")
+    object.__setattr__(config, "quick", bool(config.quick))
+    if config.quick:
+        for name, cap in QUICK_BUDGET.items():
+            value = getattr(config, name)
+            object.__setattr__(config, name, cap if value is None else min(int(value), cap))
+
+
 def _positive_int_or_none(name, value):
     if value is None:
         return
@@ -118,13 +133,7 @@ class TrainConfig:
         from ldc.noise import check_sigma
 
         object.__setattr__(self, "noise", check_sigma(self.noise))
-        if not isinstance(self.quick, (bool, np.bool_)):
-            raise InputError(f"quick={shown(self.quick)}: expected True or False")
-        object.__setattr__(self, "quick", bool(self.quick))
-        if self.quick:
-            for name, cap in QUICK_BUDGET.items():
-                value = getattr(self, name)
-                object.__setattr__(self, name, cap if value is None else min(int(value), cap))
+        cap_for_quick_mode(self)
 
     @property
     def mode(self):
