@@ -13,6 +13,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.md"))
+APPENDICES = sorted(BOOK.glob("appendix_*.md"))  # pages without exercises, run and checked like chapters
+PAGES = CHAPTERS + APPENDICES
 MAX_CODE_LINE = 80  # wider code scrolls sideways in the rendered book's column
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", re.S | re.M)
 
@@ -35,15 +37,15 @@ def _notebook(chapter):
     return json.loads(chapter.with_suffix(".ipynb").read_text())
 
 
-def test_the_seven_chapters_are_in_the_toc_in_order():
+def test_the_seven_chapters_and_the_appendix_are_in_the_toc_in_order():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     listed = [entry["file"] for entry in toc["chapters"]]
-    assert listed == [f"book/{c.stem}" for c in CHAPTERS]
-    assert len(CHAPTERS) == 7
+    assert listed == [f"book/{c.stem}" for c in PAGES]
+    assert len(CHAPTERS) == 7 and [a.stem for a in APPENDICES] == ["appendix_sources"]
     assert toc["root"] == "book/intro"
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+@pytest.mark.parametrize("chapter", PAGES, ids=lambda c: c.stem)
 def test_chapter_is_paired_with_a_committed_notebook_without_outputs(chapter):
     header = yaml.safe_load(chapter.read_text().split("---\n")[1])
     assert header["jupytext"]["formats"] == "ipynb,md:myst"
@@ -53,7 +55,7 @@ def test_chapter_is_paired_with_a_committed_notebook_without_outputs(chapter):
     assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+@pytest.mark.parametrize("chapter", PAGES, ids=lambda c: c.stem)
 def test_first_cell_installs_ldc_on_colab_only_and_nothing_colab_has(chapter):
     config = _config()
     repo = config["repository"]["url"].removeprefix("https://github.com/")
@@ -71,7 +73,7 @@ def test_first_cell_installs_ldc_on_colab_only_and_nothing_colab_has(chapter):
     assert all(line.startswith("    ") for line in body.strip("\n").splitlines())
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+@pytest.mark.parametrize("chapter", PAGES, ids=lambda c: c.stem)
 def test_chapter_says_which_mode_made_its_outputs_and_imports_ldc(chapter):
     second = _code_cells(chapter)[1]
     assert "import ldc" in second
@@ -96,7 +98,7 @@ def test_exercise_labels_are_unique_across_the_book():
     assert len(labels) == len(set(labels)) >= 2 * len(CHAPTERS)
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+@pytest.mark.parametrize("chapter", PAGES, ids=lambda c: c.stem)
 def test_chapter_code_fits_the_page_and_redefines_nothing_from_ldc(chapter):
     import ldc
 

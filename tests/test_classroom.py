@@ -77,12 +77,14 @@ def test_the_student_edition_keeps_every_code_cell_byte_for_byte(chapter):
 def test_the_student_sources_and_committed_student_notebooks_hold_no_solution_line(tmp_path):
     out = classroom.student_book(tmp_path / "src", ROOT)
     hits, _, files = classroom.leaks([out], ROOT)
-    assert files == 2 * len(CHAPTERS) + 1 and hits == []  # the pages, the intro, the student notebooks
+    appendices = classroom.appendix_sources(ROOT)
+    # the pages, the intro, the student notebooks; an appendix's page and notebook
+    assert files == 2 * len(CHAPTERS) + 1 + 2 * len(appendices) and hits == []
 
 
 def test_the_committed_student_notebooks_hold_no_solution_line():
     hits, searched, files = classroom.leaks([ROOT / "student"], ROOT)
-    assert files == len(CHAPTERS) and searched > 100
+    assert files == len(CHAPTERS) + len(classroom.appendix_sources(ROOT)) and searched > 100
     assert hits == []
 
 
@@ -117,8 +119,9 @@ def test_the_student_edition_hides_solutions_and_opens_student_notebooks(tmp_pat
     assert config["sphinx"]["config"]["hide_solutions"] is True
     assert config["sphinx"]["config"]["html_copy_source"] is False
     toc = yaml.safe_load((out / "_toc.yml").read_text())
-    assert [entry["file"] for entry in toc["chapters"]] == [f"student/{c.stem}" for c in CHAPTERS]
-    for chapter in CHAPTERS:
+    pages = CHAPTERS + classroom.appendix_sources(ROOT)
+    assert [entry["file"] for entry in toc["chapters"]] == [f"student/{c.stem}" for c in pages]
+    for chapter in pages:
         assert (ROOT / "student" / f"{chapter.stem}.ipynb").is_file(), "the Colab button's notebook is committed"
         assert "{solution}" not in (out / "student" / chapter.name).read_text()
 

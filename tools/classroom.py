@@ -203,10 +203,19 @@ def exercises(text, chapter="chapter"):
     return result
 
 
-def chapter_sources(root=ROOT):
-    """Return the chapter ``.md`` files listed in ``_toc.yml``, in order."""
+def _toc_pages(root):
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     return [root / f"{entry['file']}.md" for entry in toc["chapters"]]
+
+
+def chapter_sources(root=ROOT):
+    """Return the chapter ``.md`` files listed in ``_toc.yml`` (``book/NN_*.md``, with exercises), in order."""
+    return [page for page in _toc_pages(root) if re.match(r"\d\d_", page.name)]
+
+
+def appendix_sources(root=ROOT):
+    """Return the other pages of ``_toc.yml`` (appendices: no exercises, the same in both editions)."""
+    return [page for page in _toc_pages(root) if not re.match(r"\d\d_", page.name)]
 
 
 def without_solutions(text):
@@ -339,6 +348,12 @@ def build_assignments(course, student_dir, root=ROOT):
         target = student_dir / f"{name}.ipynb"
         shutil.copyfile(course / "release" / name / f"{name}.ipynb", target)
         written.append(target)
+    # An appendix has no exercises: its notebook is released as it is, for the student edition's Colab button.
+    for page in appendix_sources(root):
+        student_dir.mkdir(parents=True, exist_ok=True)
+        target = student_dir / f"{page.stem}.ipynb"
+        shutil.copyfile(page.with_suffix(".ipynb"), target)
+        written.append(target)
     return written
 
 
@@ -371,11 +386,12 @@ def student_book(out, root=ROOT, student="student", cache=None):
     (out / "_config.yml").write_text("# Written by tools/classroom.py student-book: do not edit.\n"
                                      + yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
-    for page in [root / f"{toc_entry}.md" for toc_entry in ["book/intro"]] + chapter_sources(root):
+    pages = [root / "book" / "intro.md", *chapter_sources(root), *appendix_sources(root)]
+    for page in pages:
         (out / student / page.name).write_text(without_solutions(page.read_text()))
     # Beside each page its student notebook, as the chapters have their .ipynb twin: the launch buttons
     # link to the .ipynb of a page that has one (Sphinx itself skips **/*.ipynb).
-    for chapter in chapter_sources(root):
+    for chapter in pages[1:]:
         notebook = root / student / f"{chapter.stem}.ipynb"
         if not notebook.is_file():
             raise ClassroomError(f"{notebook} is missing: run `make assignments` (and commit {student}/)")

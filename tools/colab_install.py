@@ -42,7 +42,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pins", type=Path, required=True, help="Colab's pins (colab-preinstalled.txt)")
     args = parser.parse_args(argv)
-    chapters = sorted((ROOT / "book").glob("[0-9][0-9]_*.md"))
+    chapters = sorted((ROOT / "book").glob("[0-9][0-9]_*.md")) + sorted((ROOT / "book").glob("appendix_*.md"))
     commands = {tuple(install_command(chapter)) for chapter in chapters}
     if len(commands) != 1:
         sys.exit(f"colab_install: the chapters' first cells install different things: {commands}")

@@ -1,0 +1,136 @@
+"""The appendix's published numbers and verdict rule (ldc.sources): copied right, judged by a rule that can fail.
+
+The transcription tests read the source documents in ../shared/seeds (beside
+the checkout, as MNIST is); without them they fail and say so.
+"""
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ldc import sources as src
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+FILES = {"tutorial": "002_8d857f2ea065001f.txt", "report": "001_b82583d17a074f8a.txt",
+         "lab": "003_424103095443638f.txt"}
+
+
+def _seed(name):
+    path = SEEDS / FILES[name]
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: the transcription checks read the source documents in ../shared/seeds")
+    return path.read_text()
+
+
+def _numbers(text):
+    """Every decimal number in ``text``, decimal commas and thousands spaces read as the source means them."""
+    while True:  # 1 276 120, with plain or non-breaking spaces
+        joined = re.sub(r"(\d)[ \u00a0\u202f](\d{3})\b", r"\1\2", text)
+        if joined == text:
+            break
+        text = joined
+    return {float(m.replace(",", ".")) for m in re.findall(r"\d+(?:[.,]\d+)?", text)}
+
+
+def test_the_tutorial_logs_are_copied_digit_for_digit_from_the_tutorial():
+    runs = re.split(r"Epoch 1/15", _seed("tutorial"))[1:]
+    assert len(runs) == 3
+    keys = ("loss", "distortion_loss", "rate_loss", "val_loss", "val_distortion_loss", "val_rate_loss")
+    for lmbda, run in zip((2000, 500, 300), runs):
+        lines = [line for line in run.splitlines() if line.startswith("469/469") and "val_loss" in line][:15]
+        logged = tuple(tuple(float(re.search(rf"- {key}: ([0-9.]+)", line).group(1)) for key in keys)
+                       for line in lines)
+        assert logged == src.TUTORIAL_LOGS[lmbda]
+
+
+def test_every_other_published_number_is_in_its_source():
+    tutorial, report, lab = (_numbers(_seed(name)) for name in ("tutorial", "report", "lab"))
+    for value in [*src.TUTORIAL_NOISY_LATENTS, *src.TUTORIAL_LATENTS, src.TUTORIAL_DEMO_RATE,
+                  src.TUTORIAL_DEMO_DISTORTION, *src.TUTORIAL_UNTRAINED.values(),
+                  src.TUTORIAL_ONE_DIGIT["information_bits"]]:
+        assert abs(value) in tutorial, value
+    for part in src.REPORT_PARAMETERS.values():
+        assert set(part.values()) - {0} <= report, part
+    for bits, db in src.REPORT_TABLE.values():
+        assert {bits, db} <= report
+    assert {src.REPORT_ENCODER_FC1_IN_SUM, *src.REPORT_UNTRAINED.values(),
+            src.REPORT_ONE_DIGIT["information_bits"], *src.MNIST_SIZES.values()} <= report
+    assert "0x70aef99c6020" in _seed("report") and len("70aef99c6020") == src.REPORT_ONE_DIGIT["hex_digits"]
+    deeper = {value for row in src.LAB_DEEPER.values() for value in row}
+    assert {*src.LAB_MLP_LOSS.values(), *src.LAB_CONV_LOSS.values(), *src.LAB_CONV_TEST_LOSS.values(),
+            *deeper, *src.LAB_TIMES.values()} <= lab
+
+
+def test_the_tutorials_demo_rate_is_the_priors_density_at_its_printed_latents():
+    # No training, no randomness: -log2 of the noisy logistic density, scales linspace(0.01, 2, 10).
+    from ldc import logistic
+
+    low, high, count = src.TUTORIAL_DEMO_SCALES
+    prior = logistic.NoisyLogistic(np.linspace(low, high, count))
+    bits = float(-prior.log_prob(np.array([src.TUTORIAL_NOISY_LATENTS], np.float32)).numpy().sum() / math.log(2))
+    assert src.check("tutorial", "demo rate", src.TUTORIAL_DEMO_RATE, bits, "exact").verdict == src.REPRODUCED
+    # ... and an untrained model's rate is ten latents rounded to 0 under a unit-scale logistic.
+    zero = -math.log2(1 / (1 + math.exp(-0.5)) - 1 / (1 + math.exp(0.5)))
+    assert src.close(src.TUTORIAL_UNTRAINED["rate"], 10 * zero, "exact")
+
+
+def test_the_verdict_rule_reproduces_within_tolerance_and_refutes_outside_it():
+    assert src.check("tutorial", "rate", 41.2075, 40.67, "bits").verdict == src.REPRODUCED
+    assert src.check("tutorial", "rate", 41.2075, 30.0, "bits").verdict == src.REFUTED
+    assert src.check("tutorial", "rate", 6.4127, 5.0, "bits").verdict == src.REPRODUCED  # the 2-bit floor
+    assert src.check("tutorial", "MAE", 0.0356, 0.0357, "mae").verdict == src.REPRODUCED
+    assert src.check("tutorial", "MAE", 0.0356, 0.0456, "mae").verdict == src.REFUTED
+    assert src.check("report", "count", 1_476_521, 1_278_471, "count").verdict == src.REFUTED
+    assert src.check("report", "count", 520, 520, "count").verdict == src.REPRODUCED
+    assert src.check("tutorial", "exact", 20.296253, 20.2963, "exact").verdict == src.REFUTED
+    assert src.check("tutorial", "nan", 1.0, float("nan"), "mae").verdict == src.REFUTED
+    row = src.check("lab", "loss", 0.07, 0.06, "mae", not_comparable="another loss")
+    assert (row.verdict, row.why) == (src.NOT_COMPARABLE, "another loss")
+    assert src.check("report", "PSNR", 34.5, 18.2, "db").why  # a refutation always says something
+
+
+def test_a_verdict_decided_by_hand_needs_a_reason_and_a_known_verdict_and_source():
+    with pytest.raises(ValueError, match="reason"):
+        src.judged("lab", "test loss", 0.55, 0.114, src.REFUTED, "")
+    with pytest.raises(ValueError, match="verdict"):
+        src.judged("lab", "test loss", 0.55, 0.114, "wrong", "because")
+    with pytest.raises(ValueError, match="source"):
+        src.check("blog", "x", 1, 1, "count")
+    with pytest.raises(ValueError, match="kind"):
+        src.close(1, 1, "furlongs")
+
+
+def test_numbers_are_shown_with_the_published_decimals():
+    row = src.check("tutorial", "rate", 41.2075, 40.66812, "bits")
+    assert (row.published, row.measured) == ("41.2075", "40.6681")
+    row = src.check("report", "count", 1_276_120, 1_276_120, "count")
+    assert (row.published, row.measured) == ("1,276,120", "1,276,120")
+    assert src.check("lab", "loss", 0.00009, 0.0042, "mae").published == "0.00009"
+
+
+def test_the_log_rows_pair_each_epoch_with_the_history_and_the_tally_counts_them():
+    history = [{"train_rate": r[2], "train_distortion": r[1], "test_rate": r[5], "test_distortion": r[4]}
+               for r in src.TUTORIAL_LOGS[300]]
+    rows = src.log_rows(300, history)
+    assert len(rows) == 90 and all(row.verdict == src.REPRODUCED for row in rows)
+    shifted = [dict(record, test_rate=record["test_rate"] + 20) for record in history]
+    refuted = [row for row in src.log_rows(300, shifted) if row.verdict == src.REFUTED]
+    assert [row.quantity for row in refuted][:2] == ["λ=300 epoch 1 test loss", "λ=300 epoch 1 test rate"]
+    short = src.log_rows(300, history[:2], not_comparable=None)
+    counts = src.tally(short)
+    assert counts["all"][src.NOT_COMPARABLE] == 13 * 6 and counts["tutorial"][src.REPRODUCED] == 12
+    table = src.log_table(rows)
+    assert table.count("\n") == 16 and "| 15 | 34.1881 / 34.19" in table and "8.3237 / 8.3237 ✓ |" in table
+
+
+def test_the_best_linear_code_is_exact_on_digits_it_spans_and_worse_with_fewer_components():
+    rng = np.random.default_rng(0)
+    basis = rng.integers(0, 120, size=(2, 784))
+    train = (rng.random((500, 2)) @ basis).astype(np.uint8).reshape(500, 28, 28)
+    test = (rng.random((50, 2)) @ basis).astype(np.uint8).reshape(50, 28, 28)
+    errors = src.pca_mse(train, test, [0, 1, 2, 3])
+    assert errors[0] > errors[1] > errors[2] and errors[2] < 1e-4 and errors[3] <= errors[2] + 1e-12
+    with pytest.raises(ValueError, match="components"):
+        src.pca_mse(train, test, [1000])
