@@ -270,11 +270,17 @@ def log_rows(lmbda, history, not_comparable=None):
 
 def log_table(rows):
     """Return the rows of :func:`log_rows` as one compact Markdown table: an epoch per line, 'published / ours ✓'."""
-    by_epoch = {}
+    by_epoch, lambdas = {}, set()
     for row in rows:
-        head, column = row.quantity.split(" epoch ")[1].split(" ", 1)
-        by_epoch.setdefault(int(head), {})[column] = f"{row.published} / {row.measured or '?'} {MARKS[row.verdict]}"
-    lines = ["| epoch | " + " | ".join(TUTORIAL_LOG_COLUMNS) + " |", "|---" * (len(TUTORIAL_LOG_COLUMNS) + 1) + "|"]
+        lmbda, rest = row.quantity.split(" epoch ")
+        lambdas.add(lmbda)
+        head, column = rest.split(" ", 1)
+        ours = f"{row.measured} {MARKS[row.verdict]}" if row.measured else "–"
+        by_epoch.setdefault(int(head), {})[column] = f"{row.published} / {ours}"
+    if len(lambdas) != 1:
+        raise ValueError(f"log_table: rows of one lambda expected, got {sorted(lambdas)}")
+    lines = [f"**{lambdas.pop().replace('=', ' = ')}**, published / ours:", "",
+             "| epoch | " + " | ".join(TUTORIAL_LOG_COLUMNS) + " |", "|---" * (len(TUTORIAL_LOG_COLUMNS) + 1) + "|"]
     for epoch in sorted(by_epoch):
         lines.append(f"| {epoch} | " + " | ".join(by_epoch[epoch].get(c, "") for c in TUTORIAL_LOG_COLUMNS) + " |")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ naming the page and the problem, when the page
   - shows an absolute path of the machine that built it in an output (a temporary folder, the
     checkout, the home folder),
   - shows math MathJax did not render (the raw ``\\(...\\)`` a reader sees when MathJax is missing).
+  - shows a Markdown table a cell printed as text (``|---|`` in an output: the table was not rendered).
 The DOM checked is the one Chromium built (``--dump-dom``, after MathJax has run), not the raw file.
 """
 import argparse
@@ -167,6 +168,9 @@ def check_page(chromium, html_dir, chapter, out_dir):
         if re.search(re.escape(path) + r"(?![\w.-])", outputs):
             line = next(line for line in outputs.splitlines() if path in line)
             problems.append(f"an output shows the build machine's path {path}: {line.strip()[:120]!r}")
+    raw_table = re.search(r"\|\s*:?-{3,}:?\s*\|", outputs)
+    if raw_table:
+        problems.append("a cell's Markdown table shows as text, not as a table (is nb_render_markdown_format gfm?)")
     problems += measured_problems(dom)
 
     shot = out_dir / f"{name.name}.png"
