@@ -318,6 +318,7 @@ def _hostile_submissions(release, course, marker):
 
 
 @pytest.mark.integration
+@pytest.mark.sandbox
 @pytest.mark.timeout(1800)
 def test_no_submission_games_or_breaks_the_grading(tmp_path, monkeypatch, capsys):
     """Each attempt gets a row and a score in grades.csv, the honest ones keep theirs, and none reaches the
