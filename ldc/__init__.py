@@ -26,6 +26,7 @@ Every public name is available as ``ldc.X`` (e.g. ``ldc.load_or_train``,
     noise       Gaussian noise on digits (chapter 7)
     recognition a digit classifier, trained once and cached (chapter 7)
     plotting    digit grids, prior densities, rate-distortion curves
+    sources     the numbers the course's sources publish, and the verdict rule (the appendix)
 
 Names are imported on first use, so ``import ldc`` is quick and pulls in
 TensorFlow only when something needs it.
@@ -57,7 +58,7 @@ _EXPORTS = {
     "plotting": ["curve", "digit_grid", "digit_rows", "prior_densities", "rd_curves", "training_history"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBMODULES = set(_EXPORTS) | {"cache", "cli", "experiments", "files", "tables", "logistic", "tfc_backend"}
+_SUBMODULES = set(_EXPORTS) | {"cache", "cli", "experiments", "files", "tables", "logistic", "tfc_backend", "sources"}
 
 __all__ = sorted(_WHERE)
 
