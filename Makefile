@@ -56,7 +56,8 @@ endif
 CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.md))
 # Appendices: pages without exercises (book/appendix_*.md), run and checked like the chapters.
 APPENDICES := $(sort $(wildcard book/appendix_*.md))
-NOTEBOOKS := $(CHAPTERS:.md=.ipynb) $(APPENDICES:.md=.ipynb)
+PAGE_SOURCES := $(CHAPTERS) $(APPENDICES)
+NOTEBOOKS := $(PAGE_SOURCES:.md=.ipynb)
 QUICK ?=
 MODE := $(if $(filter-out 0,$(QUICK)),quick,full)
 # EDITION=student: the book without solutions, built from sources tools/classroom.py writes to STUDENT_SRC.
@@ -68,7 +69,7 @@ STUDENT_OUT := _build/student-$(MODE)-$(PYVER)
 BOOK_OUT := $(if $(filter student,$(EDITION)),$(STUDENT_OUT),$(TEACHER_OUT))
 BOOK_HTML := $(BOOK_OUT)/_build/html
 # The pages the page check opens, relative to the HTML folder.
-PAGES := $(if $(filter student,$(EDITION)),$(patsubst book/%,student/%,$(CHAPTERS) $(APPENDICES)),$(CHAPTERS) $(APPENDICES))
+PAGES := $(if $(filter student,$(EDITION)),$(patsubst book/%,student/%,$(PAGE_SOURCES)),$(PAGE_SOURCES))
 # The nbgrader course folder, and where `make grade` writes the grades.
 COURSE := _build/course
 GRADES ?= grades.csv
@@ -151,7 +152,7 @@ test-fast: $(STAMP)
 # The .md chapters are the source; their paired .ipynb (what Colab opens) and the student notebooks made
 # from them (what the student edition's Colab buttons open) must match them.
 sync-check:
-	$(BIN)/jupytext --sync $(CHAPTERS) $(APPENDICES)
+	$(BIN)/jupytext --sync $(PAGE_SOURCES)
 	@git diff --exit-code -- book || { echo "jupytext --sync changed the files above: commit the synced pair"; exit 1; }
 	$(MAKE) --no-print-directory assignments
 	@git diff --exit-code -- student || { echo "the student notebooks are out of date: run make assignments and commit student/"; exit 1; }

@@ -166,6 +166,12 @@ class Row:
     verdict: str
     why: str = ""
 
+    def __post_init__(self):
+        if self.source not in SOURCES:
+            raise ValueError(f"{self.quantity}: source {self.source!r} is not one of {sorted(SOURCES)}")
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"{self.quantity}: verdict {self.verdict!r} is not one of {VERDICTS}")
+
 
 def close(published, measured, kind):
     """Return whether ``measured`` lies within :data:`TOLERANCE` [kind] of ``published``."""
@@ -203,8 +209,6 @@ def check(source, quantity, published, measured, kind, why="", not_comparable=No
     why and which chapter shows it (a default names the gap). ``shown``
     replaces the measured number's text (e.g. to add what it was measured on).
     """
-    if source not in SOURCES:
-        raise ValueError(f"check: source {source!r} is not one of {sorted(SOURCES)}")
     measured_text = shown if shown is not None else _shown(measured, like=published)
     if not_comparable:
         return Row(source, quantity, _shown(published), measured_text, NOT_COMPARABLE, not_comparable)
@@ -216,10 +220,6 @@ def check(source, quantity, published, measured, kind, why="", not_comparable=No
 
 def judged(source, quantity, published, measured, verdict, why):
     """Return a :class:`Row` whose verdict the caller decided (a bound broken, a claim tested): ``why`` required."""
-    if verdict not in VERDICTS:
-        raise ValueError(f"judged: verdict {verdict!r} is not one of {VERDICTS}")
-    if source not in SOURCES:
-        raise ValueError(f"judged: source {source!r} is not one of {sorted(SOURCES)}")
     if not why:
         raise ValueError(f"judged: {quantity}: a verdict decided by hand needs its reason")
     return Row(source, quantity, _shown(published), _shown(measured, like=published), verdict, why)
