@@ -26,6 +26,7 @@ Every public name is available as ``ldc.X`` (e.g. ``ldc.load_or_train``,
     noise       Gaussian noise on digits (chapter 7)
     recognition a digit classifier, trained once and cached (chapter 7)
     plotting    digit grids, prior densities, rate-distortion curves
+    statistics  BD-rate, Wilson intervals, McNemar's test, label information, total correlation
     sources     the numbers the course's sources publish, and the verdict rule (the appendix)
 
 Names are imported on first use, so ``import ldc`` is quick and pulls in
@@ -55,6 +56,8 @@ _EXPORTS = {
     "baselines": ["DCTCodec", "Encoded", "encode_pillow", "dct_curve", "pillow_curve"],
     "noise": ["add_noise"],
     "recognition": ["ClassifierConfig", "Classifier", "load_or_train_classifier"],
+    "statistics": ["bd_rate", "shared_range", "wilson_interval", "mcnemar", "confusion_matrix", "mutual_information",
+                   "fano_min_bits", "gaussian_total_correlation"],
     "plotting": ["curve", "digit_grid", "digit_rows", "prior_densities", "rd_curves", "training_history"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

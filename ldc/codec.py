@@ -23,7 +23,7 @@ from ldc.container import FINGERPRINT_BYTES, MAX_COUNT, Container, read_containe
 from ldc.data import as_digits
 from ldc.entropy import CodingTables, RangeCoder
 from ldc.errors import ContainerError, InputError, converted, shown
-from ldc.metrics import mae, psnr, string_bits
+from ldc.metrics import mae, psnr, psnr_per_image, string_bits
 from ldc.model import CompressionModel, named_weights, to_unit_images
 from ldc.range_coding import StreamCoder, check_strings
 from ldc.training import describe_model
@@ -99,6 +99,7 @@ class Codec:
         self.description = dict(description or {"latent_dims": model.latent_dims, "architecture": model.architecture})
         self._string_tables = tables.with_check(CHECK_VALUES)
         self._coder = RangeCoder(self._string_tables)
+        self._payload_coder = None
         self._permissive_coder = None
         self._stream = StreamCoder(tables)
         self._analysis = tf.function(lambda digits: model.analysis_transform(to_unit_images(digits)),
@@ -181,14 +182,29 @@ class Codec:
         decoded = self._permissive_coder.decompress(payloads, (self.latent_dims + 1,))
         return self.decode_latents(decoded[:, :-1])
 
+    def payload_bits(self, digits):
+        """Return the length in bits of each digit's string without its check symbol: float64 (N,).
+
+        The same integers, range-coded alone: what a codec that checks nothing
+        would send, to compare like for like with payloads that carry no check
+        (the DCT codec's strings, a JPEG's entropy-coded data). These strings are
+        only measured: :meth:`decompress` needs the check.
+        """
+        integers = np.round(self.latents(digits)).astype(np.int64)
+        if self._payload_coder is None:
+            self._payload_coder = RangeCoder(self.tables)
+        return string_bits(self._payload_coder.compress(integers)) if len(integers) else np.zeros(0)
+
     def measure(self, digits):
         """Compress and decompress uint8 digits; return their mean rates and the decoded digits' distortion.
 
         Returns a dict: ``digits`` (count), ``information_bits`` and
         ``real_bits`` (means per digit: the information content and the
-        strings' real length), ``overhead_percent`` (real over information),
-        ``mae`` (decoded uint8 digits vs originals, [0, 1] scale) and
-        ``psnr_db`` (over all pixels of all digits).
+        strings' real length), ``payload_bits`` (the strings' mean length without
+        their 8-bit check, :meth:`payload_bits`), ``overhead_percent`` (real over
+        information), ``mae`` (decoded uint8 digits vs originals, [0, 1] scale),
+        ``psnr_db`` (one MSE over all pixels of all digits) and
+        ``psnr_per_digit_db`` (the mean of each digit's PSNR, at least as high).
         """
         digits = as_digits(digits)
         compressed = self.compress(digits)
@@ -198,9 +214,11 @@ class Codec:
             "digits": len(digits),
             "information_bits": information,
             "real_bits": real,
+            "payload_bits": float(self.payload_bits(digits).mean()),
             "overhead_percent": 100.0 * (real / information - 1.0) if information > 0 else float("inf"),
             "mae": mae(digits, decoded),
             "psnr_db": psnr(digits, decoded),
+            "psnr_per_digit_db": float(np.mean(np.minimum(psnr_per_image(digits, decoded), 100.0))),
         }
 
     @staticmethod

@@ -76,6 +76,17 @@ def test_measure_reports_rates_and_distortion(small_codec, digits):
     decoded = small_codec.decompress(small_codec.compress(digits[:32]).strings)
     assert report["mae"] == pytest.approx(ldc.mae(digits[:32], decoded))
     assert report["psnr_db"] == pytest.approx(ldc.psnr(digits[:32], decoded))
+    # Jensen: the mean of per-digit PSNRs is never below the pooled PSNR
+    assert report["psnr_per_digit_db"] >= report["psnr_db"] - 1e-9
+
+
+def test_payload_bits_are_the_strings_without_their_check(small_codec, digits):
+    real = small_codec.compress(digits[:64]).bits
+    payload = small_codec.payload_bits(digits[:64])
+    assert payload.shape == real.shape and np.all(payload <= real)
+    # The check is one uniform 8-bit symbol: dropping it saves 8 bits on average, up to the strings' rounding
+    assert 4.0 <= float(np.mean(real - payload)) <= 12.0
+    assert small_codec.measure(digits[:64])["payload_bits"] == pytest.approx(float(payload.mean()))
 
 
 @pytest.mark.parametrize("bad, message", [
