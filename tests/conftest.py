@@ -1,11 +1,30 @@
 """Shared fixtures. Unit tests use small synthetic digits; tests marked ``integration`` read real MNIST."""
 import os
+from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+
+# This project's build machines keep files beside the checkout, in ../shared (the source documents,
+# Colab's pins). Elsewhere (GitHub, a laptop) the tests that read them skip with one line; this
+# project's CI sets LDC_REQUIRE_BUILD_DATA=1 (.ci/run), where their absence fails instead.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REQUIRE_BUILD_DATA_ENV = "LDC_REQUIRE_BUILD_DATA"
+
+
+def build_machine_file(relative, what):
+    """Return ``../shared/<relative>`` (a Path); where it is missing, skip saying so, or fail under LDC_REQUIRE_BUILD_DATA=1."""
+    path = SHARED / relative
+    if not path.exists():
+        message = f"{path} is missing: {what} (this project's build-machine data, beside the checkout)"
+        if os.environ.get(REQUIRE_BUILD_DATA_ENV, "") not in ("", "0"):
+            pytest.fail(message + f"; {REQUIRE_BUILD_DATA_ENV}=1 requires it")
+        pytest.skip(message)
+    return path
 
 
 @pytest.fixture(autouse=True)
