@@ -17,6 +17,7 @@ import io
 import json
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -71,11 +72,28 @@ def save_entry(path, arrays, meta):
     if _META_KEY in arrays:
         raise ValueError(f"array name {_META_KEY!r} is reserved")
     record = dict(meta, entry_format=ENTRY_FORMAT, arrays_sha256=arrays_digest(arrays))
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays, **{_META_KEY: np.frombuffer(json.dumps(record).encode("utf-8"), dtype=np.uint8)})
+    meta_bytes = np.frombuffer(json.dumps(record, sort_keys=True).encode("utf-8"), dtype=np.uint8)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, npz_bytes({**arrays, _META_KEY: meta_bytes}))
+
+
+def npz_bytes(arrays):
+    """Return the bytes of an uncompressed ``.npz`` of ``arrays`` that depend on nothing but the arrays.
+
+    ``np.savez`` stamps each member with the current time, so the same model
+    saved twice differs; here every member has a fixed time (1980-01-01, zip's
+    epoch) and permissions, in name order: a release file's SHA-256 is a
+    function of its contents. ``np.load`` reads it as any ``.npz``.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name in sorted(arrays):
+            member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            member.external_attr = 0o644 << 16
+            with archive.open(member, "w", force_zip64=True) as stream:
+                np.lib.format.write_array(stream, np.asanyarray(arrays[name]), allow_pickle=False)
+    return buffer.getvalue()
 
 
 def _meta_from(npz, path):
