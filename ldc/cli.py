@@ -3,7 +3,7 @@
     python -m ldc train --lmbda 2000 [--latent-dims 50] [--epochs 15] [--steps-per-epoch S] [--quick]
     python -m ldc compress --lmbda 2000 [--quick] digits.npy digits.ldc
     python -m ldc decompress digits.ldc digits.npy
-    python -m ldc publish OUT [--quick] [--release models-v1]   # the book's models and registry.json, for a release
+    python -m ldc publish OUT [--quick] [--release TAG] [--url URL]   # the book's models and registry.json, for a release
 
 ``train`` prints progress on stderr and, as the last line of stdout, one JSON
 object with the model's measured rate and distortion on the test digits.
@@ -125,11 +125,11 @@ def _publish(args, out):
                 "test_psnr_db": round(measured["psnr_db"], 4)}
 
     registry = published.publish(configs, args.out, measure, lambda line: print(line, file=sys.stderr, flush=True),
-                                 release=args.release)
+                                 release=args.release, url=args.url)
     size = sum(model["size"] for model in registry["models"].values())
     print(f"published {len(registry['models'])} models ({size / 1e6:.1f} MB) and registry.json to "
-          f"{printable(args.out)}: upload them (gh release upload {args.release} {printable(args.out)}/*) and "
-          f"commit registry.json as ldc/published.json", file=out)
+          f"{printable(args.out)} (tools/release_models.py uploads them and commits registry.json as "
+          f"ldc/published.json)", file=out)
 
 
 def main(argv=None, out=None):

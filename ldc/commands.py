@@ -91,6 +91,8 @@ def build_parser():
     publish.add_argument("out", type=Path, help="folder for the model files and registry.json")
     publish.add_argument("--quick", action="store_true", help="quick mode's models (also on when LDC_QUICK=1)")
     publish.add_argument("--release", default="models-v1", help="the release's name (default models-v1)")
+    publish.add_argument("--url", help="where readers will download the files (the release's address), recorded in "
+                         "the registry")
     publish.add_argument("--jobs", type=_positive_int, default=2, help="models trained at once (default 2)")
     return parser
 

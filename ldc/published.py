@@ -1,10 +1,13 @@
 """Published models: trained once, downloaded and verified instead of trained again (chapters 2-7).
 
-The book's models are assets of a GitHub release (``models-v1``). What a
-reader may download is pinned by a registry committed in this package
-(``ldc/published.json``): for each model, its cache key, file name, size,
+The book's models are assets of a GitHub release, which the ``models``
+workflow creates (``tools/release_models.py``). What a reader may download is
+pinned by a registry committed in this package (``ldc/published.json``): the
+address of the files (``url``, written at publish time for the repository
+that published them), and for each model its cache key, file name, size,
 SHA-256, configuration and the test rate and MAE measured when it was
-published. :func:`ldc.load_or_train` asks here when the cache lacks a model:
+published. Nothing in it depends on when it was written: the same cache
+published twice gives the same bytes. :func:`ldc.load_or_train` asks here when the cache lacks a model:
 the file is downloaded with pooch (retries, a progress bar on a terminal,
 the hash check), checked again as ldc checks a cache entry (its arrays'
 SHA-256, its configuration, its fingerprint), and only then moved into the
@@ -23,7 +26,6 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 
 from ldc import cache
@@ -32,8 +34,6 @@ from ldc.files import atomic_write_bytes, open_input
 from ldc.training import describe_model
 
 RELEASE = "models-v1"
-# The one place the release's address is written: {release} is the release's tag.
-DEFAULT_URL = "https://github.com/ldc-course/ldc/releases/download/{release}/"
 REGISTRY = Path(__file__).with_name("published.json")
 REGISTRY_FORMAT = 1
 URL_ENV, REGISTRY_ENV, PRETRAINED_ENV, TIMEOUT_ENV = ("LDC_MODELS_URL", "LDC_MODELS_REGISTRY", "LDC_PRETRAINED",
@@ -76,12 +76,15 @@ def timeout():
 
 
 def base_url(registry=None):
-    """Return where the release's files are: ``LDC_MODELS_URL`` (a URL or a folder), else the release's address."""
+    """Return where the release's files are: ``LDC_MODELS_URL`` (a URL or a folder), else the registry's ``url``."""
     configured = os.environ.get(URL_ENV, "").strip()
     if configured:
         return configured if "://" in configured else str(Path(configured).expanduser().resolve())
-    release = (registry or {}).get("release", RELEASE)
-    return DEFAULT_URL.format(release=release)
+    url = (registry or {}).get("url")
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise PublishedError(f"the registry names no address for its files (its url is {shown(repr(url), 80)}); "
+                             f"set {URL_ENV}")
+    return url
 
 
 def registry_path():
@@ -241,8 +244,12 @@ def file_name(config):
             f"{config.epochs}epochs-seed{config.seed}-{config.cache_key()[:12]}.npz")
 
 
-def publish(configs, out, measure, log, release=RELEASE):
+def publish(configs, out, measure, log, release=RELEASE, url=None):
     """Write the release of ``configs`` to the folder ``out``: each model's file and ``registry.json``; return the registry.
+
+    ``url`` is where readers will download the files from (the release's
+    address, ending in ``/``); the registry records it. The files and the
+    registry carry no time: publishing the same cache twice gives the same bytes.
 
     Each model comes from the cache (``ldc.experiments.prepare`` trains what is
     missing first). ``measure(config)`` returns its test rate and MAE, stored
@@ -265,8 +272,9 @@ def publish(configs, out, measure, log, release=RELEASE):
             models[key]["fingerprint"] = meta["fingerprint"]
         log(f"publish: {name}: {models[key]['size'] / 1e6:.1f} MB, "
             + ", ".join(f"{field} {value:g}" for field, value in measured.items() if field.startswith("test_")))
-    registry = {"format": REGISTRY_FORMAT, "release": release,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "models": models}
+    registry = {"format": REGISTRY_FORMAT, "release": release, "models": models}
+    if url:
+        registry["url"] = url if url.endswith("/") else url + "/"
     atomic_write_bytes(out / "registry.json", (json.dumps(registry, indent=1, sort_keys=True) + "\n").encode())
     return registry
 

@@ -277,3 +277,33 @@ def test_python_m_ldc_publish_quick_makes_a_release_readers_load_unchanged(tmp_p
     size = sum(entry["size"] for entry in registry["models"].values())
     print(f"\n{len(configs)} quick models published ({size / 1e6:.1f} MB), each fetched back bit for bit")
     shutil.rmtree(tmp_path / "release")
+
+
+def test_the_registry_says_where_its_files_are(release, monkeypatch):
+    monkeypatch.delenv("LDC_MODELS_URL")
+    registry = release.registry()
+    assert "url" not in registry  # published without an address: the reader is told, in one line, and trains
+    trained, lines = load(release.configs[0])
+    assert trained.cache == "miss" and "names no address for its files" in lines[0]
+    registry["url"] = release.url
+    release.write_registry(registry)
+    trained, _ = load(release.configs[1])
+    assert trained.cache == "published" and release.requests == [release.entry(release.configs[1])["file"]]
+
+
+def test_publishing_the_same_cache_twice_gives_the_same_bytes(release, monkeypatch, tmp_path):
+    monkeypatch.setenv("LDC_CACHE_DIR", str(tmp_path / "maintainer-cache"))
+
+    def measure(config):
+        return {"test_digits": 16}
+
+    first = published.publish(release.configs, tmp_path / "again-1", measure, log=lambda line: None,
+                              release="models-x", url="https://example.org/r/models-x")
+    second = published.publish(release.configs, tmp_path / "again-2", measure, log=lambda line: None,
+                               release="models-x", url="https://example.org/r/models-x")
+    assert first == second and first["url"] == "https://example.org/r/models-x/"
+    names = sorted(p.name for p in (tmp_path / "again-1").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "again-2").iterdir()) and "registry.json" in names
+    for name in names:
+        assert (tmp_path / "again-1" / name).read_bytes() == (tmp_path / "again-2" / name).read_bytes(), name
+    assert "created" not in json.dumps(first)
