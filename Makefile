@@ -117,7 +117,7 @@ browser:
 # Debian's bubblewrap shuts each graded notebook off from the course (tools/grading.py; about 5 s to install).
 sandbox:
 	@command -v bwrap >/dev/null || { \
-	  command -v apt-get >/dev/null || { echo "bwrap is missing and this is not a Debian/Ubuntu system: install bubblewrap, or make grade runs each notebook in a folder of its own only (see the README)"; exit 0; }; \
+	  command -v apt-get >/dev/null || { echo "bwrap is missing and this is not a Debian/Ubuntu system: install bubblewrap, or make grade runs each notebook in a folder of its own only (see docs/teachers.md)"; exit 0; }; \
 	  echo "installing Debian's bubblewrap (the sandbox make grade runs each notebook in)"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap >/dev/null; }; }
@@ -186,7 +186,7 @@ page-check: browser
 leak-check:
 	$(BIN)/python tools/classroom.py leaks $(STUDENT_OUT)/_build/html student
 
-# nbgrader: one assignment per chapter, released to student/ (see the README's section for teachers).
+# nbgrader: one assignment per chapter, released to student/ (see docs/teachers.md).
 assignments: $(STAMP)
 	$(BIN)/python tools/classroom.py assignments --course $(COURSE) --student student
 
