@@ -154,6 +154,12 @@ def _submission(release, answers):
 @pytest.mark.timeout(1800)  # 18 notebooks run top to bottom; on an empty model cache they train quick models
 def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LDC_QUICK", "1")
+    # The model answers are graded on both stacks (their numbers are the stack's). The blank and planted
+    # submissions test the checks and the grader, the same code on both: the pinned stack grades them,
+    # and the modern stack's make test saves their two to three runs of every chapter (about 6 minutes).
+    from ldc.backends import tfc_installed
+
+    every_submission = tfc_installed()
     course = tmp_path / "course"
     classroom.build_assignments(course, tmp_path / "student", ROOT)
     for chapter in CHAPTERS:
@@ -163,10 +169,11 @@ def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_n
         assert release == json.loads((ROOT / "student" / f"{name}.ipynb").read_text())
         solved = {e.label: e.solution_code for e in EXERCISES[name] if e.solution_code}
         wrong = {**solved, **{e.label: WRONG[e.label] for e in EXERCISES[name] if e.gradable}}
-        submissions = [("solutions", _submission(release, solved)), ("blank", release),
-                       ("planted", _submission(release, wrong))]
+        submissions = [("solutions", _submission(release, solved))]
+        if every_submission:
+            submissions += [("blank", release), ("planted", _submission(release, wrong))]
         also = {e.label: ALSO_WRONG[e.label] for e in EXERCISES[name] if e.label in ALSO_WRONG}
-        if also:
+        if also and every_submission:
             submissions.append(("planted-2", _submission(release, {**wrong, **also})))
         for student, notebook in submissions:
             folder = tmp_path / "submissions" / student
@@ -176,7 +183,9 @@ def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_n
         print()
         rows = classroom.grade(tmp_path / "submissions", course, tmp_path / "grades.csv", ROOT)
     planted_twice = {e.chapter for found in EXERCISES.values() for e in found if e.label in ALSO_WRONG}
-    assert len(rows) == 3 * len(CHAPTERS) + len(planted_twice)
+    if not every_submission:
+        planted_twice = set()
+    assert len(rows) == (3 if every_submission else 1) * len(CHAPTERS) + len(planted_twice)
     for chapter in CHAPTERS:  # the model answers run without a single error, chapter cells included
         graded = json.loads((course / "autograded" / "solutions" / chapter.stem / f"{chapter.stem}.ipynb").read_text())
         errors = [(cell.get("id"), output["ename"], output["evalue"][:200]) for cell in graded["cells"]
@@ -185,7 +194,8 @@ def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_n
     for chapter in CHAPTERS:
         name = chapter.stem
         graded = [e for e in EXERCISES[name] if e.gradable]
-        students = ["solutions", "blank", "planted"] + (["planted-2"] if name in planted_twice else [])
+        students = ["solutions"] + (["blank", "planted"] if every_submission else []) + (
+            ["planted-2"] if name in planted_twice else [])
         scores = {student: classroom.exercise_scores(course, name, student) for student in students}
         cells = {student: _check_cells(course, name, student) for student in students}
         for exercise in graded:
@@ -193,7 +203,8 @@ def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_n
             assert scores["solutions"][cell] == (classroom.POINTS, classroom.POINTS), f"{name} {cell}"
             assert cells["solutions"][cell]["said"].startswith("Checks passed"), \
                 f"{name} {cell}: a right answer should be confirmed, not met with silence"
-            assert scores["blank"][cell][0] == 0, f"{name} {cell}: an untouched notebook scored"
+            if every_submission:
+                assert scores["blank"][cell][0] == 0, f"{name} {cell}: an untouched notebook scored"
             for student in students[2:]:
                 if student == "planted-2" and exercise.label not in ALSO_WRONG:
                     continue
@@ -207,7 +218,8 @@ def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_n
     for chapter in CHAPTERS:
         points = classroom.POINTS * sum(e.gradable for e in EXERCISES[chapter.stem])
         assert by["solutions", chapter.stem] == points
-        assert by["blank", chapter.stem] == 0 and by["planted", chapter.stem] == 0
+        if every_submission:
+            assert by["blank", chapter.stem] == 0 and by["planted", chapter.stem] == 0
 
 
 # --- submissions that try to game or break the grading ---------------------------------------------
