@@ -155,4 +155,9 @@ trained_bits = float(bits.numpy().mean())
     "ex-vae-lambda": """\
 vae_lmbda = 784 / (mae_rounded * np.log2(2))
 """,
+    # a fixed-length code of the lengths that occur, not their entropy: every length as likely as any other
+    "ex-length-entropy": """\
+lengths = np.array([len(s) for s in everything.strings])
+length_bits = float(np.log2(len(np.unique(lengths))))
+""",
 }
