@@ -53,7 +53,7 @@ _EXPORTS = {
     "container": ["Container", "pack", "unpack", "read_container", "write_container"],
     "digit_files": ["read_digits"],
     "metrics": ["mae", "mse", "psnr", "psnr_per_image", "string_bits", "bits_per_digit", "bits_per_pixel"],
-    "baselines": ["DCTCodec", "Encoded", "encode_pillow", "dct_curve", "pillow_curve"],
+    "baselines": ["DCTCodec", "Encoded", "encode_pillow", "jpeg_segments", "dct_curve", "pillow_curve"],
     "noise": ["add_noise"],
     "recognition": ["ClassifierConfig", "Classifier", "load_or_train_classifier"],
     "statistics": ["bd_rate", "shared_range", "wilson_interval", "mcnemar", "confusion_matrix", "mutual_information",

@@ -141,20 +141,40 @@ def _png_header_bytes(data):
     return len(data) - payload
 
 
-def _jpeg_header_bytes(data):
-    """Bytes of a JPEG outside the entropy-coded scan data: markers, tables, frame and scan headers, EOI."""
-    at, payload = 2, 0  # after SOI
+_JPEG_MARKERS = {0xC0: "SOF0 frame header", 0xC2: "SOF2 frame header", 0xC4: "DHT Huffman tables",
+                 0xD9: "EOI end of image", 0xDA: "SOS scan header", 0xDB: "DQT quantization tables",
+                 0xE0: "APP0 JFIF header"}
+
+
+def jpeg_segments(data):
+    """Return a JPEG file's parts in order as ``(name, bytes)`` pairs, their sizes summing to ``len(data)`` (chapter 1).
+
+    Each marker segment counts its 2-byte marker; the entropy-coded image data
+    after each scan header is its own part, named "scan data" (the payload).
+    """
+    parts, at = [("SOI start of image", 2)], 2
     while at + 4 <= len(data):
         marker = data[at + 1]
         (length,) = struct.unpack(">H", data[at + 2:at + 4])
+        parts.append((_JPEG_MARKERS.get(marker, f"marker 0x{marker:02X}"), 2 + length))
         at += 2 + length
         if marker == 0xDA:  # start of scan: entropy-coded data runs up to the next non-RST marker
             end = at
             while end + 1 < len(data) and not (data[end] == 0xFF and data[end + 1] not in (0x00, *range(0xD0, 0xD8))):
                 end += 1
-            payload += end - at
+            parts.append(("scan data", end - at))
             at = end
-    return len(data) - payload
+            if data[at:at + 2] == b"\xff\xd9":
+                parts.append((_JPEG_MARKERS[0xD9], 2))
+                at += 2
+    if at < len(data):
+        parts.append(("trailing bytes", len(data) - at))
+    return parts
+
+
+def _jpeg_header_bytes(data):
+    """Bytes of a JPEG outside the entropy-coded scan data: markers, tables, frame and scan headers, EOI."""
+    return len(data) - sum(size for name, size in jpeg_segments(data) if name == "scan data")
 
 
 def _webp_header_bytes(data):
@@ -174,12 +194,14 @@ def _webp_header_bytes(data):
 _HEADER_BYTES = {"PNG": _png_header_bytes, "JPEG": _jpeg_header_bytes, "WEBP": _webp_header_bytes}
 
 
-def encode_pillow(digits, fmt, quality=None):
+def encode_pillow(digits, fmt, quality=None, optimize=False):
     """Encode each uint8 digit (N, 28, 28) as its own grayscale ``fmt`` file with Pillow; return :class:`Encoded`.
 
     Args:
       fmt: "PNG" (lossless), "JPEG" or "WEBP".
       quality: 1..100 for JPEG and WebP (None: Pillow's default); must be None for PNG.
+      optimize: JPEG only: Huffman tables fitted to each image (Pillow's
+        ``optimize=True``) instead of the standard ones.
     """
     fmt = fmt.upper()
     if fmt not in _HEADER_BYTES:
@@ -191,6 +213,10 @@ def encode_pillow(digits, fmt, quality=None):
         if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
             raise InputError(f"quality={quality!r}: expected an int 1..100")
         options["quality"] = quality
+    if optimize:
+        if fmt != "JPEG":
+            raise InputError(f"optimize=True: fitted Huffman tables are a JPEG option, not {fmt}'s")
+        options["optimize"] = True
     digits = as_digits(digits)
     strings, decoded, headers = [], [], []
     for digit in digits:
@@ -200,7 +226,7 @@ def encode_pillow(digits, fmt, quality=None):
         strings.append(data)
         decoded.append(np.asarray(Image.open(io.BytesIO(data)).convert("L")))
         headers.append(header_bytes(data))
-    name = fmt if quality is None else f"{fmt} q={quality}"
+    name = (fmt if quality is None else f"{fmt} q={quality}") + (" optimized" if optimize else "")
     return Encoded(name, strings, np.stack(decoded), np.array(headers, dtype=np.int64))
 
 
@@ -223,17 +249,18 @@ def dct_curve(train_digits, test_digits, steps, block=7):
     return points
 
 
-def pillow_curve(test_digits, fmt, qualities=(None,)):
+def pillow_curve(test_digits, fmt, qualities=(None,), optimize=False):
     """Return Pillow's rate-distortion points for ``fmt`` ("PNG", "JPEG", "WEBP") on ``test_digits``, one per quality.
 
     Each point is a dict: ``codec``, ``quality``, ``bits`` (mean whole-file
     size, bits per digit), ``payload_bits`` (the same without header bytes),
     ``mae`` ([0, 1] scale) and ``psnr_db`` (over all test pixels; inf when lossless).
+    ``optimize`` is :func:`encode_pillow`'s (JPEG only).
     """
     test_digits = as_digits(test_digits, "test_digits")
     points = []
     for quality in qualities:
-        encoded = encode_pillow(test_digits, fmt, quality)
+        encoded = encode_pillow(test_digits, fmt, quality, optimize)
         points.append({"codec": fmt.upper(), "quality": quality, "bits": float(encoded.bits.mean()),
                        "payload_bits": float(encoded.payload_bits.mean()),
                        "mae": mae(test_digits, encoded.reconstructions),

@@ -104,3 +104,24 @@ def test_pillow_curve_reports_files_with_and_without_headers(digits):
     assert 0 < low["payload_bits"] < low["bits"]
     assert low["bits"] < high["bits"] and low["mae"] > high["mae"]
     assert low["bits"] == ldc.encode_pillow(digits, "WEBP", 5).bits.mean()
+
+
+def test_jpeg_segments_cover_the_file_and_the_scan_is_the_payload(digits):
+    encoded = ldc.encode_pillow(digits[:2], "JPEG", quality=50)
+    for data, header in zip(encoded.strings, encoded.header_bytes):
+        parts = ldc.jpeg_segments(data)
+        assert sum(size for _, size in parts) == len(data)
+        assert parts[0] == ("SOI start of image", 2) and parts[-1] == ("EOI end of image", 2)
+        names = [name for name, _ in parts]
+        assert {"DQT quantization tables", "DHT Huffman tables", "SOS scan header"} <= set(names)
+        assert len(data) - dict(parts)["scan data"] == header
+
+
+def test_jpeg_optimize_fits_the_huffman_tables(digits):
+    plain, fitted = ldc.encode_pillow(digits, "JPEG", 50), ldc.encode_pillow(digits, "JPEG", 50, optimize=True)
+    np.testing.assert_array_equal(plain.reconstructions, fitted.reconstructions)  # same coefficients, other codes
+    assert fitted.payload_bits.mean() <= plain.payload_bits.mean() and fitted.bits.mean() < plain.bits.mean()
+    point, = ldc.pillow_curve(digits, "JPEG", [50], optimize=True)
+    assert point["payload_bits"] == fitted.payload_bits.mean()
+    with pytest.raises(ValueError, match="JPEG option"):
+        ldc.encode_pillow(digits[:1], "WEBP", 50, optimize=True)

@@ -128,6 +128,23 @@ extra_bits = [float((codec.compress(noisy[s]).information_bits - clean).sum())
 
 # More plausible mistakes, each a second planted notebook of its chapter.
 ALSO_WRONG = {
+    # the right keep_largest, but the first 50 coefficients in memory order, not the
+    # 50 lowest frequencies (the old check, psnr_lowest < psnr_largest, let it through)
+    "ex-dct-fifty": """\
+def keep_largest(c, k):
+    order = np.argsort(-np.abs(c), axis=-1)[..., :k]
+    kept = np.zeros_like(c)
+    np.put_along_axis(kept, order, np.take_along_axis(c, order, -1), -1)
+    return kept
+
+
+whole = ldc.DCTCodec(step=1, block=28)
+c = whole.transform(test.images)
+kept = np.zeros_like(c)
+kept[..., :50] = c[..., :50]
+psnr_lowest = ldc.psnr(test.images, whole.inverse(kept))
+psnr_largest = ldc.psnr(test.images, whole.inverse(keep_largest(c, 50)))
+""",
     # "same" judged against the original digit, which no lossy decode equals (issue 17)
     "ex-flip": """\
 flipped = {"refused": 0, "same": 0, "other": 0}
