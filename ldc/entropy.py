@@ -64,8 +64,10 @@ class LogisticPrior(tf.keras.layers.Layer):
     def call(self, latents, training=False):
         """Return ``(latents_hat, bits)`` for float latents (batch, latent_dims).
 
-        ``training=True``: latents plus U(-1/2, 1/2) noise, and a differentiable
-        upper bound on the bits per digit. ``training=False``: latents rounded to
+        ``training=True``: latents plus U(-1/2, 1/2) noise, and their differentiable
+        cost in bits per digit under the noisy prior (chapter 3: an upper bound only
+        for dithered quantization with shared noise; for rounding it is usually, not
+        provably, above the test rate). ``training=False``: latents rounded to
         integers, and their exact information content in bits per digit (the
         length an ideal entropy coder would reach). ``bits`` has shape (batch,).
         """

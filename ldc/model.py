@@ -22,9 +22,10 @@ class CompressionModel(tf.keras.Model):
     ``reconstruction`` (float32 (batch, 28, 28, 1), not clipped); ``targets``
     (uint8 digits of the same shape, e.g. the clean digits of noisy inputs)
     are what the distortion compares with, the digits themselves if None. With
-    ``training=True`` the latents carry uniform noise and ``rate`` is a
-    differentiable upper bound; with ``training=False`` they are rounded and
-    ``rate`` is their exact information content.
+    ``training=True`` the latents carry uniform noise and ``rate`` is their
+    differentiable cost (not a proven bound on the rounded rate); with
+    ``training=False`` they are rounded and ``rate`` is their exact
+    information content.
     """
 
     def __init__(self, latent_dims=50, architecture="conv", **kwargs):

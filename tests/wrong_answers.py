@@ -47,9 +47,15 @@ untrained_bits = float(bits.numpy().sum())
 _, bits = prior(rounded_out["latents"], training=False)
 trained_bits = float(bits.numpy().sum())
 """,
+    # the error's sign flipped: round(y) - y
+    "ex-rounding-error": """\
+error = np.round(y) - y
+correlation = np.array([np.corrcoef(y[:, j], error[:, j])[0, 1]
+                        for j in range(y.shape[1])])
+""",
     # ln 2 on the wrong side
     "ex-vae-lambda": """\
-vae_lmbda = 784 * np.log(2) / mae_rounded
+vae_lmbda = 784 * np.log(2) / mae_noisy
 """,
     # the slope's sign and the real bits instead of the information content
     "ex-slopes": """\
@@ -170,7 +176,14 @@ trained_bits = float(bits.numpy().mean())
 """,
     # log base 2 where the natural logarithm belongs
     "ex-vae-lambda": """\
-vae_lmbda = 784 / (mae_rounded * np.log2(2))
+vae_lmbda = 784 / (mae_noisy * np.log2(2))
+""",
+    # the kernel's weights only: the biggest layer's biases forgotten
+    "ex-biggest-layer": """\
+def biggest_layer(transform):
+    biggest = max(transform.layers, key=lambda layer: layer.count_params())
+    weights = int(np.prod(biggest.kernel.shape))
+    return biggest.name, weights / ldc.count_parameters(transform)
 """,
     # a fixed-length code of the lengths that occur, not their entropy: every length as likely as any other
     "ex-length-entropy": """\
