@@ -3,6 +3,7 @@
 Every public name is available as ``ldc.X`` (e.g. ``ldc.load_or_train``,
 ``ldc.Codec``, ``ldc.psnr``); each lives in a small module named for its job:
 
+    settings    the environment switches (LDC_QUICK, LDC_ENTROPY, ...), parsed in one place
     modes       quick and full mode (LDC_QUICK)
     backends    which entropy backend: tensorflow-compression where installed, else portable (LDC_ENTROPY)
     data        MNIST from TensorFlow Datasets, digits validated and kept in memory
@@ -61,7 +62,7 @@ _EXPORTS = {
     "plotting": ["curve", "digit_grid", "digit_rows", "prior_densities", "rd_curves", "training_history"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBMODULES = set(_EXPORTS) | {"cache", "cli", "experiments", "files", "tables", "logistic", "tfc_backend", "sources"}
+_SUBMODULES = set(_EXPORTS) | {"settings", "cache", "cli", "experiments", "files", "tables", "logistic", "tfc_backend", "sources"}
 
 __all__ = sorted(_WHERE)
 

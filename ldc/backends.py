@@ -10,8 +10,8 @@ Introduced in chapter 3; this module imports neither TensorFlow nor TFC.
 """
 import importlib.metadata
 import importlib.util
-import os
 
+from ldc import settings
 from ldc.errors import ConfigurationError
 
 ENTROPY_ENV = "LDC_ENTROPY"
@@ -28,11 +28,9 @@ def entropy_backend():
 
     ConfigurationError when ``LDC_ENTROPY`` names no backend, or one not installed here.
     """
-    chosen = os.environ.get(ENTROPY_ENV, "").strip().lower()
+    chosen = settings.choice(ENTROPY_ENV, BACKENDS)
     if not chosen:
         return "tfc" if tfc_installed() else "portable"
-    if chosen not in BACKENDS:
-        raise ConfigurationError(f"{ENTROPY_ENV}={os.environ[ENTROPY_ENV]!r}: expected one of {BACKENDS} (or unset)")
     if chosen == "tfc" and not tfc_installed():
         raise ConfigurationError(f"{ENTROPY_ENV}=tfc, but tensorflow-compression is not installed here (it exists only "
                          "for Python 3.9-3.11 with TensorFlow 2.14); unset it to use the portable backend")

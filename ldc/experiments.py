@@ -27,8 +27,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 
-from ldc.errors import ConfigurationError, shown
-from ldc.training import SEEDS, TrainConfig, _log
+from ldc import settings
+from ldc.training import SEED_OFFSET_ENV, SEEDS, TrainConfig, _log
 
 REFERENCE_LAMBDA = 2000  # the tutorial's setting
 SWEEP_LAMBDAS = (100, 300, 500, 1000, 2000, 4000)
@@ -81,18 +81,9 @@ def book_configs(quick=None):
     return sorted(unique, key=_expected_work, reverse=True)
 
 
-SEED_OFFSET_ENV = "LDC_SEED_OFFSET"
-
-
 def seed_offset():
     """Return ``LDC_SEED_OFFSET`` as an int (0 when unset); ConfigurationError when it is not a whole number >= 0."""
-    text = os.environ.get(SEED_OFFSET_ENV, "").strip()
-    if not text:
-        return 0
-    if not text.isdigit() or int(text) >= SEEDS:
-        raise ConfigurationError(f"{SEED_OFFSET_ENV}={shown(os.environ[SEED_OFFSET_ENV])}: expected a whole number "
-                                 f"0..{SEEDS - 1} (or unset)")
-    return int(text)
+    return settings.whole_number(SEED_OFFSET_ENV, 0, SEEDS)
 
 
 def _config(quick=None, **fields):

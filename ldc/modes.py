@@ -5,25 +5,17 @@ mode runs the same code on a small budget so that CI can execute every chapter
 in minutes. Introduced in the book's introduction; every chapter prints
 :func:`describe_mode`.
 """
-import os
 import platform
 
+from ldc import settings
 from ldc.backends import describe_backend, package_version
-from ldc.errors import ConfigurationError
 
 QUICK_ENV = "LDC_QUICK"
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
 
 
 def quick_mode():
     """Return True when ``LDC_QUICK`` asks for quick mode (1/true/yes/on), False when unset or 0/false/no/off."""
-    value = os.environ.get(QUICK_ENV, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigurationError(f"{QUICK_ENV}={os.environ[QUICK_ENV]!r} is not a switch: expected 1 or 0 (or true/false, yes/no, on/off)")
+    return settings.flag(QUICK_ENV, default=False)
 
 
 def mode_name(quick=None):

@@ -28,8 +28,8 @@ import os
 import sys
 from pathlib import Path
 
-from ldc import cache
-from ldc.errors import ConfigurationError, LdcError, shown
+from ldc import cache, settings
+from ldc.errors import LdcError, shown
 from ldc.files import atomic_write_bytes, open_input
 from ldc.training import describe_model
 
@@ -53,31 +53,17 @@ class NotPublished(PublishedError):
 
 def enabled():
     """Return False when ``LDC_PRETRAINED`` turns published models off (0/false/no/off); ConfigurationError for other values."""
-    value = os.environ.get(PRETRAINED_ENV, "").strip().lower()
-    if value in ("", "1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"{PRETRAINED_ENV}={shown(os.environ[PRETRAINED_ENV])} is not a switch: expected 1 or 0")
+    return settings.flag(PRETRAINED_ENV, default=True)
 
 
 def timeout():
     """Return the seconds a download may stall (``LDC_MODELS_TIMEOUT``, default 30)."""
-    text = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not text:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= 3600:
-        raise ConfigurationError(f"{TIMEOUT_ENV}={shown(os.environ[TIMEOUT_ENV])}: expected seconds in (0, 3600]")
-    return seconds
+    return settings.seconds(TIMEOUT_ENV, DEFAULT_TIMEOUT, 3600)
 
 
 def base_url(registry=None):
     """Return where the release's files are: ``LDC_MODELS_URL`` (a URL or a folder), else the registry's ``url``."""
-    configured = os.environ.get(URL_ENV, "").strip()
+    configured = settings.text(URL_ENV)
     if configured:
         return configured if "://" in configured else str(Path(configured).expanduser().resolve())
     url = (registry or {}).get("url")
@@ -89,7 +75,7 @@ def base_url(registry=None):
 
 def registry_path():
     """Return the registry in use: ``LDC_MODELS_REGISTRY``, else the one committed in the package."""
-    configured = os.environ.get(REGISTRY_ENV, "").strip()
+    configured = settings.text(REGISTRY_ENV)
     return Path(configured).expanduser() if configured else REGISTRY
 
 

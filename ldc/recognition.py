@@ -17,9 +17,10 @@ import numpy as np
 
 from ldc._tf import tf
 from ldc.data import as_digits, load_mnist, shuffled_batches
+from ldc import settings
 from ldc.errors import InputError, shown
 from ldc.modes import mode_name, quick_mode
-from ldc.training import _number_in, _positive_int_or_none, cap_for_quick_mode
+from ldc.training import SEEDS, SEED_OFFSET_ENV, _number_in, _positive_int_or_none, cap_for_quick_mode
 
 KIND = "classifier"
 RECIPE_VERSION = 2  # 2: a hidden dense layer (99 % in full mode)
@@ -159,14 +160,12 @@ def train_classifier(config):
 
 
 def load_or_train_classifier(config=None, verbose=True, log=None):
-    """Return the :class:`Classifier` of ``config`` (default: :func:`ldc.experiments.classifier`), cached or trained now."""
+    """Return the :class:`Classifier` of ``config`` (default: the book's, :func:`ldc.experiments.classifier`), cached or trained now."""
     from ldc import cache, published
     from ldc.training import _log
 
-    if config is None:
-        from ldc.experiments import classifier
-
-        config = classifier()
+    if config is None:  # the book's classifier (ldc.experiments.classifier), seeded as the book's models are
+        config = ClassifierConfig(seed=settings.whole_number(SEED_OFFSET_ENV, 0, SEEDS))
     if not isinstance(config, ClassifierConfig):
         raise InputError(f"expected a ClassifierConfig, got {type(config).__name__}")
     log = log or _log

@@ -40,6 +40,7 @@ EVAL_BATCH = 1000  # digits per evaluation batch (forward only, so larger than t
 
 
 MAX_LMBDA = 1e5  # far above the course's 100-8000; larger weights only push float32 training towards overflow
+SEED_OFFSET_ENV = "LDC_SEED_OFFSET"  # added to every book model's seed (ldc.experiments, ldc.settings)
 SEEDS = 2 ** 32  # NumPy's and TensorFlow's seeds are 0 .. 2**32 - 1
 # Sizes are bounded before a model is built, so a typo cannot ask TensorFlow for gigabytes: a latent larger
 # than the 784 pixels it describes codes nothing a digit holds, and a batch of 4,096 digits already takes

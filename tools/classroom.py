@@ -426,7 +426,9 @@ def grade(submissions, course, csv_path, root=ROOT, sandbox=None, limits=None, l
     sandbox = sandbox or available[0]
     if sandbox not in available:
         raise ClassroomError(f"sandbox {sandbox!r} is not available here (available: {available})")
-    mode = "quick" if os.environ.get("LDC_QUICK", "0") not in ("", "0") else "full"
+    from ldc.modes import mode_name  # LDC_QUICK read as ldc reads it (false is full mode, a typo an error)
+
+    mode = mode_name()
     log(f"grade: {grading.describe(sandbox)}")
     _prepare_models(log)
     grading.become_subreaper()
