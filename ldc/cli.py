@@ -13,10 +13,12 @@ import io
 import json
 import os
 import sys
+
 import numpy as np
 
 from ldc.commands import EXIT_ERROR, build_parser, config_from_args
 from ldc.errors import InputError, LdcError, printable
+
 
 def read_digits(path):
     """Return uint8 digits (N, 28, 28) from a .npy array or a 28x28 PNG (see :func:`ldc.digit_files.read_digits`)."""

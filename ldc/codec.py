@@ -22,7 +22,7 @@ from ldc._tf import tf
 from ldc.container import FINGERPRINT_BYTES, MAX_COUNT, Container, read_container, write_container
 from ldc.data import as_digits
 from ldc.entropy import CodingTables, RangeCoder
-from ldc.errors import ContainerError, InputError, converted, shown
+from ldc.errors import ContainerError, InputError, converted
 from ldc.metrics import mae, psnr, psnr_per_image, string_bits
 from ldc.model import CompressionModel, named_weights, to_unit_images
 from ldc.range_coding import StreamCoder, check_strings

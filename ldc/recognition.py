@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ldc import settings
 from ldc._tf import tf
 from ldc.data import as_digits, load_mnist, shuffled_batches
-from ldc import settings
 from ldc.errors import InputError, shown
 from ldc.modes import mode_name, quick_mode
-from ldc.training import SEEDS, SEED_OFFSET_ENV, _number_in, _positive_int_or_none, cap_for_quick_mode
+from ldc.training import SEED_OFFSET_ENV, SEEDS, _number_in, _positive_int_or_none, cap_for_quick_mode
 
 KIND = "classifier"
 RECIPE_VERSION = 2  # 2: a hidden dense layer (99 % in full mode)

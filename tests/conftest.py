@@ -8,7 +8,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-
 # This project's build machines keep files beside the checkout, in ../shared (the source documents,
 # Colab's pins). Elsewhere (GitHub, a laptop) the tests that read them skip with one line; this
 # project's CI sets LDC_REQUIRE_BUILD_DATA=1 (.ci/run), where their absence fails instead.

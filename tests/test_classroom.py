@@ -7,8 +7,8 @@ notebook with a planted wrong answer for every gradable exercise.
 """
 import copy
 import csv
-import os
 import json
+import os
 import sys
 from pathlib import Path
 

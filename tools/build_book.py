@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import yaml
-
 from check_pages import PageParser
 
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n", re.M)
