@@ -8,10 +8,17 @@ an autoencoder repository's README. The published values below are copied
 from them digit for digit (``tests/test_sources.py`` checks each against the
 source text); every measured value comes from code the appendix runs.
 
-A published number gets one of three verdicts (:func:`check`):
+A published number gets one of four verdicts:
 
-- **reproduced**: the measurement lands within :data:`TOLERANCE` of it (or
-  equals it, for a number that involves no training or randomness);
+- **reproduced** (:func:`check`): the measurement lands within
+  :data:`TOLERANCE` of it (or equals it, for a number that involves no
+  training or randomness); for a number that is one random draw (one
+  decoder's error, one string's length), :func:`within` asks instead that it
+  lie within the spread of ours;
+- **consistent** (:func:`consistent`): arithmetic a source does with its own
+  numbers ("about three times less") holds, each printed number read as
+  anything that rounds to it (:func:`printed_range`). Nothing is measured:
+  the source is checked against itself, not against a model;
 - **refuted**: it does not, or it breaks a bound every model obeys; the row
   says why and which chapter shows it;
 - **not comparable**: our setting cannot measure it (another loss, an
@@ -26,10 +33,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 REPRODUCED = "reproduced"
+CONSISTENT = "consistent"
 REFUTED = "refuted"
 NOT_COMPARABLE = "not comparable"
-VERDICTS = (REPRODUCED, REFUTED, NOT_COMPARABLE)
-MARKS = {REPRODUCED: "✓", REFUTED: "✗", NOT_COMPARABLE: "–"}
+VERDICTS = (REPRODUCED, CONSISTENT, REFUTED, NOT_COMPARABLE)
+MARKS = {REPRODUCED: "✓", CONSISTENT: "≈", REFUTED: "✗", NOT_COMPARABLE: "–"}
+# A claim of several rows (a training log) takes the verdict of its weakest row, in this order.
+WEAKEST_FIRST = (REFUTED, NOT_COMPARABLE, CONSISTENT, REPRODUCED)
+# The spread a single random draw must lie in (:func:`within`): percentiles of ours, all of them by default.
+SPREAD = (0.0, 100.0)
 
 SOURCES = {
     "tutorial": "TensorFlow tutorial",
@@ -165,12 +177,18 @@ class Row:
     measured: str
     verdict: str
     why: str = ""
+    claim: str = ""  # the claim this row belongs to, when several rows test one claim (a training log)
 
     def __post_init__(self):
         if self.source not in SOURCES:
             raise ValueError(f"{self.quantity}: source {self.source!r} is not one of {sorted(SOURCES)}")
         if self.verdict not in VERDICTS:
             raise ValueError(f"{self.quantity}: verdict {self.verdict!r} is not one of {VERDICTS}")
+
+    @property
+    def claim_name(self):
+        """The claim this row tests: ``claim`` when set, else the row's own quantity."""
+        return self.claim or self.quantity
 
 
 def close(published, measured, kind):
@@ -200,7 +218,7 @@ def _shown(value, like=None):
     return f"{value:,.{decimals}f}"
 
 
-def check(source, quantity, published, measured, kind, why="", not_comparable=None, shown=None):
+def check(source, quantity, published, measured, kind, why="", not_comparable=None, shown=None, claim=""):
     """Return the :class:`Row` of one published number against one measured number.
 
     ``not_comparable``: a reason this setting cannot measure it (the verdict is
@@ -211,25 +229,88 @@ def check(source, quantity, published, measured, kind, why="", not_comparable=No
     """
     measured_text = shown if shown is not None else _shown(measured, like=published)
     if not_comparable:
-        return Row(source, quantity, _shown(published), measured_text, NOT_COMPARABLE, not_comparable)
+        return Row(source, quantity, _shown(published), measured_text, NOT_COMPARABLE, not_comparable, claim)
     if close(published, measured, kind):
-        return Row(source, quantity, _shown(published), measured_text, REPRODUCED, why)
+        return Row(source, quantity, _shown(published), measured_text, REPRODUCED, why, claim)
     gap = f"{measured - published:+.3g} from it"
-    return Row(source, quantity, _shown(published), measured_text, REFUTED, why or gap)
+    return Row(source, quantity, _shown(published), measured_text, REFUTED, why or gap, claim)
 
 
-def judged(source, quantity, published, measured, verdict, why):
+def within(source, quantity, published, values, why, spread=SPREAD, not_comparable=None, shown=None):
+    """Return the :class:`Row` of a published single random draw against the spread of ours.
+
+    One untrained decoder's error, one digit's string: another draw gives
+    another number, so :data:`TOLERANCE` (calibrated on means) does not apply.
+    The verdict is 'reproduced' when ``published`` lies between the
+    ``spread`` percentiles of ``values`` (all of them by default), else
+    'refuted'; ``why`` says what ``values`` are.
+    """
+    values = [float(v) for v in values]
+    if not values and not not_comparable:
+        raise ValueError(f"within: {quantity}: no values to compare with")
+    if not_comparable:
+        return Row(source, quantity, _shown(published), shown or "", NOT_COMPARABLE, not_comparable)
+    import numpy as np
+
+    low, high = (float(np.percentile(values, p)) for p in spread)
+    inside = low <= float(published) <= high
+    where = "all" if tuple(spread) == (0.0, 100.0) else f"percentiles {spread[0]:g}–{spread[1]:g}"
+    text = shown or f"{low:.2f} to {high:.2f} ({where} of {len(values):,})"
+    return Row(source, quantity, _shown(published), text, REPRODUCED if inside else REFUTED, why)
+
+
+def printed_range(value):
+    """Return (low, high): the numbers that round to ``value`` as published (±½ of its last decimal)."""
+    half = 0.5 * 10.0 ** -_decimals(value)
+    return float(value) - half, float(value) + half
+
+
+def consistent(source, quantity, claimed, numerator, denominator):
+    """Return the :class:`Row` of a source's own ratio claim ('about three times less') against its own numbers.
+
+    The verdict is 'consistent' when ``claimed`` lies in the range of
+    ``numerator / denominator`` that the printed numbers allow, each read as
+    anything that rounds to it (:func:`printed_range`; 0.02 is 0.015 to 0.025),
+    else 'refuted'. Nothing is measured: this checks the source's arithmetic.
+    """
+    (n_low, n_high), (d_low, d_high) = printed_range(numerator), printed_range(denominator)
+    if d_low <= 0:
+        raise ValueError(f"consistent: {quantity}: the denominator {denominator} may round from 0")
+    low, high = n_low / d_high, n_high / d_low
+    verdict = CONSISTENT if low <= claimed <= high else REFUTED
+    measured = f"{_shown(numerator)} / {_shown(denominator)} = {numerator / denominator:.3g}"
+    return Row(source, quantity, _shown(claimed), measured, verdict,
+               f"its own numbers as printed allow {low:.3g} to {high:.3g}")
+
+
+def judged(source, quantity, published, measured, verdict, why, claim=""):
     """Return a :class:`Row` whose verdict the caller decided (a bound broken, a claim tested): ``why`` required."""
     if not why:
         raise ValueError(f"judged: {quantity}: a verdict decided by hand needs its reason")
-    return Row(source, quantity, _shown(published), _shown(measured, like=published), verdict, why)
+    return Row(source, quantity, _shown(published), _shown(measured, like=published), verdict, why, claim)
 
 
-def tally(rows):
-    """Return ``{source: Counter(verdict -> rows)}`` and the total Counter under key ``'all'``."""
-    counts = {}
+def claims(rows):
+    """Return ``{(source, claim): verdict}``: each claim's verdict is that of its weakest row (:data:`WEAKEST_FIRST`)."""
+    found = {}
     for row in rows:
-        counts.setdefault(row.source, Counter())[row.verdict] += 1
+        found.setdefault((row.source, row.claim_name), set()).add(row.verdict)
+    return {key: next(v for v in WEAKEST_FIRST if v in verdicts) for key, verdicts in found.items()}
+
+
+def tally(rows, by="row"):
+    """Return ``{source: Counter(verdict -> rows)}`` and the total Counter under key ``'all'``.
+
+    ``by='claim'`` counts claims instead (:func:`claims`): a training log of
+    90 rows is one claim, as correlated as its rows are.
+    """
+    if by not in ("row", "claim"):
+        raise ValueError(f"tally: by={by!r}: expected 'row' or 'claim'")
+    verdicts = ([(row.source, row.verdict) for row in rows] if by == "row"
+                else [(source, verdict) for (source, _), verdict in claims(rows).items()])
+    counts = {}
+    for source, verdict in verdicts:
+        counts.setdefault(source, Counter())[verdict] += 1
     counts["all"] = sum(counts.values(), Counter())
     return counts
 
@@ -249,9 +330,9 @@ def log_rows(lmbda, history, not_comparable=None):
     ``history``: dicts with train_rate, train_distortion, test_rate,
     test_distortion (ldc's training history); the losses are rate + lambda x MAE,
     as the tutorial's Keras loss weights make them. Epochs the history lacks are
-    'not comparable'.
+    'not comparable'. All its rows test one claim (:func:`claims`).
     """
-    rows = []
+    rows, claim = [], f"λ={lmbda}: the training log"
     for epoch, published in enumerate(TUTORIAL_LOGS[lmbda], start=1):
         record = history[epoch - 1] if epoch <= len(history) else None
         ours = None
@@ -263,9 +344,10 @@ def log_rows(lmbda, history, not_comparable=None):
             quantity = f"λ={lmbda} epoch {epoch} {column}"
             if ours is None:
                 rows.append(Row("tutorial", quantity, _shown(value), "", NOT_COMPARABLE,
-                                f"the model here trained {len(history)} epochs"))
+                                f"the model here trained {len(history)} epochs", claim))
             else:
-                rows.append(check("tutorial", quantity, value, ours[index], kind, not_comparable=not_comparable))
+                rows.append(check("tutorial", quantity, value, ours[index], kind, not_comparable=not_comparable,
+                                  claim=claim))
     return rows
 
 
@@ -293,7 +375,8 @@ def pca_mse(train, test, components):
     ``train``, ``test``: uint8 digits (n, 28, 28[, 1]). The error is the mean
     squared pixel error of projecting each test digit on the k leading
     principal components of the training digits, the least any linear encoder
-    and decoder of size k can reach on average.
+    and decoder of size k can reach on average: a yardstick, which a
+    nonlinear autoencoder of that size can beat.
     """
     import numpy as np
 

@@ -134,3 +134,48 @@ def test_the_best_linear_code_is_exact_on_digits_it_spans_and_worse_with_fewer_c
     assert errors[0] > errors[1] > errors[2] and errors[2] < 1e-4 and errors[3] <= errors[2] + 1e-12
     with pytest.raises(ValueError, match="components"):
         src.pca_mse(train, test, [1000])
+
+
+def test_a_sources_own_arithmetic_is_consistent_within_what_its_printed_numbers_allow():
+    low, high = src.printed_range(0.02)
+    assert math.isclose(low, 0.015) and math.isclose(high, 0.025)
+    # the lab: 0.070 and 0.02, 'about three times less'; 0.009 and 0.00009, '100 times less'
+    row = src.consistent("lab", "about three times", 3, 0.070, 0.02)
+    assert row.verdict == src.CONSISTENT and row.measured == "0.07 / 0.02 = 3.5" and "2.6 to 5" in row.why
+    assert src.consistent("lab", "100 times", 100, 0.009, 0.00009).verdict == src.CONSISTENT
+    # ... and the rule can fail: 3.5 is not 'about two', nor 0.009 / 0.00009 '150 times'
+    assert src.consistent("lab", "about two times", 2, 0.070, 0.02).verdict == src.REFUTED
+    assert src.consistent("lab", "150 times", 150, 0.009, 0.00009).verdict == src.REFUTED
+    with pytest.raises(ValueError, match="round from 0"):
+        src.consistent("lab", "ratio", 1, 0.1, 0.0)
+    assert src.CONSISTENT in src.VERDICTS and src.MARKS[src.CONSISTENT] not in {
+        src.MARKS[v] for v in src.VERDICTS if v != src.CONSISTENT}
+
+
+def test_a_single_random_draw_is_judged_by_the_spread_of_ours():
+    draws = [0.16, 0.17, 0.18]
+    assert src.within("tutorial", "one decoder", 0.171, draws, "10 decoders").verdict == src.REPRODUCED
+    row = src.within("tutorial", "one decoder", 0.2, draws, "10 decoders")
+    assert row.verdict == src.REFUTED and row.measured == "0.16 to 0.18 (all of 3)"
+    many = np.arange(101.0)
+    assert src.within("report", "overhead", 0.5, many, "strings", spread=(1, 99)).verdict == src.REFUTED
+    assert src.within("report", "overhead", 1.5, many, "strings", spread=(1, 99)).verdict == src.REPRODUCED
+    assert "(percentiles 1–99 of 101)" in src.within("report", "o", 50, many, "s", spread=(1, 99)).measured
+    assert src.within("report", "o", 50, [], "s", not_comparable="quick").verdict == src.NOT_COMPARABLE
+    with pytest.raises(ValueError, match="no values"):
+        src.within("report", "o", 50, [], "s")
+
+
+def test_a_claim_of_many_rows_counts_once_with_its_weakest_rows_verdict():
+    history = [{"train_rate": r[2], "train_distortion": r[1], "test_rate": r[5], "test_distortion": r[4]}
+               for r in src.TUTORIAL_LOGS[300]]
+    log = src.log_rows(300, history)
+    single = src.consistent("lab", "about three times", 3, 0.070, 0.02)
+    counts = src.tally(log + [single], by="claim")
+    assert counts["tutorial"] == {src.REPRODUCED: 1} and counts["lab"] == {src.CONSISTENT: 1}
+    assert src.tally(log + [single])["all"] == {src.REPRODUCED: 90, src.CONSISTENT: 1}
+    one_off = [dict(history[0], test_rate=history[0]["test_rate"] + 20)] + history[1:]
+    assert src.claims(src.log_rows(300, one_off)) == {("tutorial", "λ=300: the training log"): src.REFUTED}
+    assert src.claims(src.log_rows(300, history[:2])) == {("tutorial", "λ=300: the training log"): src.NOT_COMPARABLE}
+    with pytest.raises(ValueError, match="by="):
+        src.tally(log, by="page")
