@@ -205,6 +205,39 @@ def load_or_train_classifier(config=None, verbose=True, log=None):
     return result
 
 
+def fit_readout(features, labels, epochs=20, hidden=64, seed=0):
+    """Train a small dense network to read labels from feature vectors; return its ``predict``.
+
+    ``features`` float (N, dims), e.g. a codec's rounded latents, and ``labels``
+    int (N,) in 0..9. The network standardises each feature, has one hidden
+    layer of ``hidden`` ReLU units and ten logits, and is trained with Adam on
+    the cross-entropy (batches of 128, seeded). The returned function maps
+    features (M, dims) to predicted labels int64 (M,). Chapter 7 uses it to ask
+    how much label information a code holds, read by a reader trained on it.
+    """
+    features = np.asarray(features, np.float32)
+    labels = np.asarray(labels)
+    if features.ndim != 2 or labels.shape != (len(features),) or not len(features):
+        raise InputError(f"fit_readout: expected features (N, dims) and N labels, got {features.shape} and {labels.shape}")
+    if labels.min() < 0 or labels.max() > 9:
+        raise InputError("fit_readout: labels must lie in 0..9")
+    tf.keras.utils.set_random_seed(seed)
+    layers = tf.keras.layers
+    scale = layers.Normalization()
+    scale.adapt(features)
+    model = tf.keras.Sequential([tf.keras.Input((features.shape[1],)), scale,
+                                 layers.Dense(hidden, activation="relu"), layers.Dense(10)])
+    model.compile(optimizer=tf.keras.optimizers.Adam(1e-3),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(features, labels.astype(np.int64), batch_size=128, epochs=epochs, verbose=0, shuffle=True)
+
+    def predict(new_features):
+        logits = model.predict(np.asarray(new_features, np.float32), batch_size=1000, verbose=0)
+        return np.argmax(logits, axis=1).astype(np.int64)
+
+    return predict
+
+
 def _restore(config, arrays, meta, how):
     from ldc import cache
 

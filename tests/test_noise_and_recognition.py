@@ -88,3 +88,17 @@ def test_the_classifier_is_one_of_the_books_models_and_can_be_published():
     assert config in experiments.book_configs(False)
     assert published.file_name(config).startswith("full-classifier-10epochs-seed0-")
     assert "noise0.5" in published.file_name(experiments.denoiser(False))
+
+
+def test_a_readout_learns_separable_labels_and_refuses_bad_input():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 2000)
+    features = np.eye(10)[labels] * 3 + rng.normal(0, 0.3, (2000, 10))  # one feature per class
+    predict = ldc.fit_readout(features[:1500], labels[:1500], epochs=10)
+    predicted = predict(features[1500:])
+    assert predicted.dtype == np.int64 and predicted.shape == (500,)
+    assert np.mean(predicted == labels[1500:]) > 0.95
+    assert np.array_equal(predicted, ldc.fit_readout(features[:1500], labels[:1500], epochs=10)(features[1500:]))
+    for bad in [(features[:, 0], labels), (features, labels[:10]), (features, labels + 10)]:
+        with pytest.raises(ldc.InputError, match="fit_readout"):
+            ldc.fit_readout(*bad)
