@@ -62,7 +62,8 @@ _EXPORTS = {
     "plotting": ["curve", "digit_grid", "digit_rows", "prior_densities", "rd_curves", "training_history"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-_SUBMODULES = set(_EXPORTS) | {"settings", "cache", "cli", "experiments", "files", "tables", "logistic", "tfc_backend", "sources"}
+_SUBMODULES = set(_EXPORTS) | {"settings", "cache", "cli", "experiments", "files", "tables", "logistic", "tfc_backend",
+                               "sources"}
 
 __all__ = sorted(_WHERE)
 

@@ -112,7 +112,8 @@ class DCTCodec:
 
 @dataclass(frozen=True)
 class Encoded:
-    """Digits encoded by a classic codec: ``strings`` (one file's bytes per digit), the decoded ``reconstructions`` uint8 (N, 28, 28), and ``header_bytes`` int (N,) of each file that are format overhead rather than image data."""
+    """Digits encoded by a classic codec: ``strings`` (one file's bytes per digit), the decoded ``reconstructions``
+    uint8 (N, 28, 28), and ``header_bytes`` int (N,) of each file that are format overhead rather than image data."""
 
     name: str
     strings: list

@@ -3,7 +3,7 @@
     python -m ldc train --lmbda 2000 [--latent-dims 50] [--epochs 15] [--steps-per-epoch S] [--quick]
     python -m ldc compress --lmbda 2000 [--quick] digits.npy digits.ldc
     python -m ldc decompress digits.ldc digits.npy
-    python -m ldc publish OUT [--quick] [--release TAG] [--url URL]   # the book's models and registry.json, for a release
+    python -m ldc publish OUT [--quick] [--release TAG] [--url URL] # the book's models and registry.json, for a release
 
 ``train`` prints progress on stderr and, as the last line of stdout, one JSON
 object with the model's measured rate and distortion on the test digits.
@@ -81,7 +81,8 @@ def _compress(args, out):
     codec = load_or_train(config).codec()
     size = codec.write(args.output, digits)
     information = codec.information_bits(codec.latents(digits)).mean()
-    print(f"wrote {len(digits)} digits to {printable(args.output)}: {size} bytes, {8 * size / len(digits):.1f} bits per digit "
+    print(f"wrote {len(digits)} digits to {printable(args.output)}: {size} bytes, "
+          f"{8 * size / len(digits):.1f} bits per digit "
           f"(information content {information:.1f})", file=out)
 
 

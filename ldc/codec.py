@@ -37,7 +37,8 @@ STREAM_SLACK_BITS = 64  # a stream's ending: at most two of the coder's 32-bit w
 
 
 def string_checks(integers):
-    """Return the check value (0..255) of each row of integer latents (N, latent_dims): int64 (N,), a CRC-32's low byte."""
+    """Return the check value (0..255) of each row of integer latents (N, latent_dims): int64 (N,), a CRC-32's
+    low byte."""
     rows = np.ascontiguousarray(np.asarray(integers), dtype="<i4")
     return np.array([zlib.crc32(row.tobytes()) % CHECK_VALUES for row in rows], dtype=np.int64)
 
@@ -114,12 +115,14 @@ class Codec:
         return self.model.latent_dims
 
     def latents(self, digits):
-        """Return the analysis transform's float32 latents (N, latent_dims) for uint8 digits (N, 28, 28[, 1]), not rounded."""
+        """Return the analysis transform's float32 latents (N, latent_dims) for uint8 digits (N, 28, 28[, 1]), not
+        rounded."""
         digits = as_digits(digits)
         return np.concatenate([self._analysis(digits[i:i + BATCH]).numpy() for i in range(0, len(digits), BATCH)])
 
     def decode_latents(self, latents):
-        """Return uint8 digits (N, 28, 28) synthesized from float latents (N, latent_dims), used as given (not rounded)."""
+        """Return uint8 digits (N, 28, 28) synthesized from float latents (N, latent_dims), used as given (not
+        rounded)."""
         latents = converted("latents", latents, lambda v: np.asarray(v, dtype=np.float32),
                             f"numbers shaped (N, {self.latent_dims})")
         if latents.ndim != 2 or latents.shape[1] != self.latent_dims:
@@ -132,7 +135,8 @@ class Codec:
         return np.concatenate(parts).reshape(-1, 28, 28)
 
     def information_bits(self, latents):
-        """Return each digit's information content in bits, float64 (N,), for float latents (N, latent_dims) (rounded here)."""
+        """Return each digit's information content in bits, float64 (N,), for float latents (N, latent_dims) (rounded
+        here)."""
         latents = converted("latents", latents, lambda v: np.asarray(v, dtype=np.float32),
                             f"numbers shaped (N, {self.latent_dims})")
         if latents.ndim != 2 or latents.shape[1] != self.latent_dims:
@@ -141,7 +145,8 @@ class Codec:
         return bits.numpy().astype(np.float64)
 
     def compress(self, digits):
-        """Return :class:`Compressed` strings for uint8 digits (N, 28, 28[, 1]), with each digit's information content in bits.
+        """Return :class:`Compressed` strings for uint8 digits (N, 28, 28[, 1]), with each digit's information content
+        in bits.
 
         Each string codes the digit's rounded latents, then their check value
         (:func:`string_checks`, 8 bits), which :meth:`decompress` verifies.

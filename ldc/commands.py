@@ -76,7 +76,8 @@ def build_parser():
     """Return the ``python -m ldc`` argument parser."""
     parser = _Parser(prog="python -m ldc", description="Learned data compression of MNIST digits.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    train = commands.add_parser("train", help="train a model (or load it from the cache) and report its test rate and distortion")
+    train = commands.add_parser("train", help="train a model (or load it from the cache) "
+                                "and report its test rate and distortion")
     _add_model_options(train)
     train.add_argument("--no-cache", action="store_true", help="train even if the model is cached, and do not store it")
     compress = commands.add_parser("compress", help="compress digits (.npy or .png) into an ldc container")

@@ -66,7 +66,8 @@ _RETIRED = {1: "one string per digit, ldc 0.1", 2: "no check of the digits in it
 
 @dataclass(frozen=True)
 class Container:
-    """The contents of a container: the model ``fingerprint`` (16 bytes), the ``count`` of digits, their ``payload`` (the range coder's stream) and the model's ``description`` (dict)."""
+    """The contents of a container: the model ``fingerprint`` (16 bytes), the ``count`` of digits, their ``payload``
+    (the range coder's stream) and the model's ``description`` (dict)."""
 
     fingerprint: bytes
     count: int
@@ -109,7 +110,8 @@ def pack(container):
     payload = bytes(payload)
     if not isinstance(fingerprint, bytes) or len(fingerprint) != FINGERPRINT_BYTES:
         raise InputError(f"fingerprint: expected {FINGERPRINT_BYTES} bytes, got {shown(fingerprint)}")
-    if isinstance(container.count, bool) or not isinstance(container.count, int) or not 0 <= container.count <= MAX_COUNT:
+    if (isinstance(container.count, bool) or not isinstance(container.count, int)
+            or not 0 <= container.count <= MAX_COUNT):
         raise InputError(f"count={shown(container.count)}: a container holds 0..{MAX_COUNT:,} digits")
     if len(payload) > max_payload_bytes(container.count):
         raise InputError(f"payload of {len(payload):,} bytes for {container.count:,} digits: a container holds at "
@@ -202,7 +204,8 @@ def unpack(data):
 
 
 def write_container(path, container):
-    """Write a :class:`Container` to ``path`` atomically (a partial file is never left under that name); return its size in bytes."""
+    """Write a :class:`Container` to ``path`` atomically (a partial file is never left under that name); return its
+    size in bytes."""
     data = pack(container)
     atomic_write_bytes(path, data)
     return len(data)

@@ -51,7 +51,8 @@ def as_digits(array, name="digits"):
     try:
         a = np.asarray(array)
     except ValueError as err:  # a ragged list: numpy refuses to make one array of it
-        raise InputError(f"{name}: expected digits shaped (N, 28, 28), got a ragged sequence ({shown(str(err))})") from None
+        raise InputError(f"{name}: expected digits shaped (N, 28, 28), got a ragged sequence "
+                         f"({shown(str(err))})") from None
     numeric = a.dtype != np.bool_ and (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating))
     if not numeric:
         raise InputError(f"{name}: expected pixel values (uint8 0..255), got dtype {a.dtype}")
@@ -157,7 +158,8 @@ def _load_with_tfds(split, limit, data_dir):
     except Exception as err:  # a damaged record file: DataLossError, and its many cousins
         raise DataUnavailableError(_damaged_message(data_dir, err)) from err
     expected = SPLIT_SIZES[split] if limit is None else limit
-    if images.shape != (expected, *DIGIT_SHAPE, 1) or len(labels) != expected or not np.all((labels >= 0) & (labels < 10)):
+    if (images.shape != (expected, *DIGIT_SHAPE, 1) or len(labels) != expected
+            or not np.all((labels >= 0) & (labels < 10))):
         raise DataUnavailableError(_damaged_message(data_dir, ValueError(
             f"the {split} split gave {len(images)} images shaped {images.shape[1:]} and {len(labels)} labels, "
             f"expected {expected} digits 28x28 labelled 0..9")))
@@ -203,7 +205,8 @@ def training_batches(images, batch_size=128, seed=0):
     """
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.shape[1:] != DIGIT_SHAPE or len(images) == 0:
-        raise InputError(f"images: expected uint8 digits shaped (N, 28, 28) with N >= 1, got {images.dtype} {images.shape}")
+        raise InputError(f"images: expected uint8 digits shaped (N, 28, 28) with N >= 1, "
+                         f"got {images.dtype} {images.shape}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise InputError(f"batch_size={shown(batch_size)}: expected a positive int")
     yield from shuffled_batches(images, batch_size, seed)

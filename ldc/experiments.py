@@ -100,7 +100,8 @@ def _expected_work(config):
 
 @dataclass(frozen=True)
 class Prepared:
-    """What :func:`prepare` did: ``found`` models already cached, ``downloaded`` published ones, ``trained`` now, and the wall time in seconds."""
+    """What :func:`prepare` did: ``found`` models already cached, ``downloaded`` published ones, ``trained`` now, and
+    the wall time in seconds."""
 
     found: int
     downloaded: int
@@ -109,7 +110,8 @@ class Prepared:
 
 
 def prepare(configs, jobs=1, log=None):
-    """Make sure every configuration's model is in the model cache: download the published ones, train the rest. Return :class:`Prepared`.
+    """Make sure every configuration's model is in the model cache: download the published ones, train the rest.
+    Return :class:`Prepared`.
 
     Prints one line per model (found, downloaded, or trained and in how many
     seconds). A missing model the registry of published models lists

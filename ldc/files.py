@@ -93,7 +93,8 @@ def input_size(stream):
 
 
 def read_at_most(path, limit, what="input"):
-    """Return the bytes of the regular file at ``path``; FileError when it holds more than ``limit`` bytes (nothing is read)."""
+    """Return the bytes of the regular file at ``path``; FileError when it holds more than ``limit`` bytes (nothing is
+    read)."""
     with open_input(path, what) as stream:
         size = input_size(stream)
         if size > limit:
@@ -128,7 +129,8 @@ def _tmp_stem(name):
 
 
 def atomic_write_bytes(path, data):
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so readers see all or nothing.
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so readers see all or
+    nothing.
 
     ``path`` may not be anything but a regular file (or nothing yet); a
     symbolic link is written through, to the file it points to. An error

@@ -25,7 +25,8 @@ def _log1mexp(x):
 
 
 class NoisyLogistic:
-    """Zero-centred logistic densities convolved with U(-1/2, 1/2), one per dimension: the portable ``tfc.NoisyLogistic``.
+    """Zero-centred logistic densities convolved with U(-1/2, 1/2), one per dimension: the portable
+    ``tfc.NoisyLogistic``.
 
     Args:
       scale: float32 (latent_dims,), the logistic scales (positive).
@@ -47,12 +48,14 @@ class NoisyLogistic:
         return log_upper + _log1mexp(log_lower - log_upper)
 
     def prob(self, values):
-        """Return the noisy density at ``values`` (..., latent_dims); at an integer, the probability of rounding to it."""
+        """Return the noisy density at ``values`` (..., latent_dims); at an integer, the probability of rounding to
+        it."""
         return tf.exp(self.log_prob(values))
 
 
 def distribution(scale):
-    """Return :class:`NoisyLogistic` with the given scales (latent_dims,), as ``tfc.NoisyLogistic(0, scale)`` would be."""
+    """Return :class:`NoisyLogistic` with the given scales (latent_dims,), as ``tfc.NoisyLogistic(0, scale)`` would
+    be."""
     return NoisyLogistic(scale)
 
 

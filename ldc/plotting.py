@@ -16,7 +16,8 @@ def _hex(string, limit=12):
 
 
 def digit_grid(originals, reconstructions=None, strings=None, bits=None, columns=8, scale=1.4):
-    """Return a figure of digits: each original, then (if given) its string in hex with its bits, then its reconstruction.
+    """Return a figure of digits: each original, then (if given) its string in hex with its bits, then its
+    reconstruction.
 
     Args:
       originals: uint8 digits (N, 28, 28[, 1]).
@@ -37,7 +38,8 @@ def digit_grid(originals, reconstructions=None, strings=None, bits=None, columns
     rows_per_digit = 1 + (reconstructions is not None)
     grid_rows = -(-n // columns)
     fig, axes = plt.subplots(grid_rows * rows_per_digit, columns, squeeze=False,
-                             figsize=(columns * scale, grid_rows * rows_per_digit * scale * (1.25 if strings is not None else 1)))
+                             figsize=(columns * scale,
+                                      grid_rows * rows_per_digit * scale * (1.25 if strings is not None else 1)))
     for ax in axes.flat:
         ax.axis("off")
     for i in range(n):

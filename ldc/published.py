@@ -52,7 +52,8 @@ class NotPublished(PublishedError):
 
 
 def enabled():
-    """Return False when ``LDC_PRETRAINED`` turns published models off (0/false/no/off); ConfigurationError for other values."""
+    """Return False when ``LDC_PRETRAINED`` turns published models off (0/false/no/off); ConfigurationError for other
+    values."""
     return settings.flag(PRETRAINED_ENV, default=True)
 
 
@@ -231,7 +232,8 @@ def file_name(config):
 
 
 def publish(configs, out, measure, log, release=RELEASE, url=None):
-    """Write the release of ``configs`` to the folder ``out``: each model's file and ``registry.json``; return the registry.
+    """Write the release of ``configs`` to the folder ``out``: each model's file and ``registry.json``; return the
+    registry.
 
     ``url`` is where readers will download the files from (the release's
     address, ending in ``/``); the registry records it. The files and the

@@ -160,7 +160,8 @@ def train_classifier(config):
 
 
 def load_or_train_classifier(config=None, verbose=True, log=None):
-    """Return the :class:`Classifier` of ``config`` (default: the book's, :func:`ldc.experiments.classifier`), cached or trained now."""
+    """Return the :class:`Classifier` of ``config`` (default: the book's, :func:`ldc.experiments.classifier`), cached
+    or trained now."""
     from ldc import cache, published
     from ldc.training import _log
 
@@ -218,7 +219,8 @@ def fit_readout(features, labels, epochs=20, hidden=64, seed=0):
     features = np.asarray(features, np.float32)
     labels = np.asarray(labels)
     if features.ndim != 2 or labels.shape != (len(features),) or not len(features):
-        raise InputError(f"fit_readout: expected features (N, dims) and N labels, got {features.shape} and {labels.shape}")
+        raise InputError(f"fit_readout: expected features (N, dims) and N labels, "
+                         f"got {features.shape} and {labels.shape}")
     if labels.min() < 0 or labels.max() > 9:
         raise InputError("fit_readout: labels must lie in 0..9")
     tf.keras.utils.set_random_seed(seed)

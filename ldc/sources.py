@@ -291,7 +291,8 @@ def judged(source, quantity, published, measured, verdict, why, claim=""):
 
 
 def claims(rows):
-    """Return ``{(source, claim): verdict}``: each claim's verdict is that of its weakest row (:data:`WEAKEST_FIRST`)."""
+    """Return ``{(source, claim): verdict}``: each claim's verdict is that of its weakest row
+    (:data:`WEAKEST_FIRST`)."""
     found = {}
     for row in rows:
         found.setdefault((row.source, row.claim_name), set()).add(row.verdict)

@@ -32,7 +32,8 @@ def _curve(name, rates, distortions):
 
 
 def bd_rate(reference, test, lower_is_better=True):
-    """Return the test curve's average rate difference against the reference, in percent, over their shared distortion range.
+    """Return the test curve's average rate difference against the reference, in percent, over their shared
+    distortion range.
 
     Each curve is ``(rates, distortions)``: positive rates (bits) and distortions
     (e.g. MAE; pass ``lower_is_better=False`` for PSNR, where higher is better).
@@ -81,7 +82,8 @@ def mcnemar(right_a, right_b):
     """
     right_a, right_b = np.asarray(right_a, bool), np.asarray(right_b, bool)
     if right_a.shape != right_b.shape or right_a.ndim != 1:
-        raise InputError(f"mcnemar: expected two 1-D boolean arrays of equal length, got {right_a.shape} and {right_b.shape}")
+        raise InputError(f"mcnemar: expected two 1-D boolean arrays of equal length, "
+                         f"got {right_a.shape} and {right_b.shape}")
     b, c = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
     p_value = 1.0 if b + c == 0 else float(stats.binomtest(b, b + c, 0.5).pvalue)
     return b, c, p_value
@@ -91,7 +93,8 @@ def confusion_matrix(labels, predictions, classes=10):
     """Return the (classes, classes) int64 counts: row = true label, column = prediction."""
     labels, predictions = np.asarray(labels), np.asarray(predictions)
     if labels.shape != predictions.shape or labels.ndim != 1:
-        raise InputError(f"confusion_matrix: expected two 1-D arrays of equal length, got {labels.shape} and {predictions.shape}")
+        raise InputError(f"confusion_matrix: expected two 1-D arrays of equal length, "
+                         f"got {labels.shape} and {predictions.shape}")
     if labels.size and (min(labels.min(), predictions.min()) < 0 or max(labels.max(), predictions.max()) >= classes):
         raise InputError(f"confusion_matrix: labels and predictions must lie in 0..{classes - 1}")
     counts = np.zeros((classes, classes), np.int64)
@@ -100,7 +103,8 @@ def confusion_matrix(labels, predictions, classes=10):
 
 
 def mutual_information(counts):
-    """Return the mutual information in bits between rows and columns of a confusion matrix of counts (plug-in estimate)."""
+    """Return the mutual information in bits between rows and columns of a confusion matrix of counts (plug-in
+    estimate)."""
     counts = np.asarray(counts, np.float64)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.min() < 0 or counts.sum() <= 0:
         raise InputError("mutual_information: expected a square matrix of non-negative counts, not all zero")

@@ -1,4 +1,5 @@
-"""Integer coding tables: the probabilities both range coders use, computed by ldc and stored with each model (chapter 5).
+"""Integer coding tables: the probabilities both range coders use, computed by ldc and stored with each model
+(chapter 5).
 
 One table per channel (a latent dimension, or a DCT frequency): integer
 counts for the values ``offset .. offset + size - 2``, then one *escape*

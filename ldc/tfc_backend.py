@@ -29,7 +29,8 @@ def rate(prior_distribution, latents, training):
 
 def _flat_cdf(tables):
     """TFC's table format: per channel, the precision and then the cumulative counts (0 .. 2**precision)."""
-    rows = [np.concatenate([[PRECISION, 0], np.cumsum(counts[:size])]) for counts, size in zip(tables.counts, tables.sizes)]
+    rows = [np.concatenate([[PRECISION, 0], np.cumsum(counts[:size])])
+            for counts, size in zip(tables.counts, tables.sizes)]
     return np.concatenate(rows).astype(np.int32)
 
 

@@ -115,7 +115,8 @@ def _restore(path, arrays, meta):
 
 
 def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
-    """Return the :class:`TrainedModel` for ``config`` (a :class:`~ldc.training.TrainConfig`), from the cache or trained now.
+    """Return the :class:`TrainedModel` for ``config`` (a :class:`~ldc.training.TrainConfig`), from the cache or
+    trained now.
 
     Args:
       config: what to train; its fields and mode (quick or full) are the cache key.

@@ -171,7 +171,8 @@ class TrainConfig:
 
 
 def describe_model(description):
-    """Return a short text for a (possibly partial, possibly untrusted) configuration dict, as :meth:`TrainConfig.describe` writes it.
+    """Return a short text for a (possibly partial, possibly untrusted) configuration dict, as
+    :meth:`TrainConfig.describe` writes it.
 
     Container files carry ``TrainConfig.to_dict()`` as their model
     description; this names the model in messages about such files. Fields of
@@ -245,7 +246,8 @@ class FusedAdam:
 
 
 def make_train_step(model, optimizer, lmbda, noise=0.0):
-    """Return a ``tf.function`` that takes uint8 digits, does one Adam step on the Lagrangian, and returns (rate, distortion) batch means.
+    """Return a ``tf.function`` that takes uint8 digits, does one Adam step on the Lagrangian, and returns (rate,
+    distortion) batch means.
 
     ``noise`` > 0: the model sees the digits with Gaussian noise of that
     standard deviation on [0, 1] pixels (clipped, rounded to 0..255) and is
@@ -383,7 +385,8 @@ def train(config, verbose=True, log=None, on_epoch=None):
             on_epoch(TrainResult(model, list(history), time.perf_counter() - started, step_seconds,
                                  steps_per_epoch * epoch))
         if verbose:
-            log(f"epoch {epoch:2d}/{config.epochs}  train: {record['train_rate']:6.2f} bits, MAE {record['train_distortion']:.4f}"
+            log(f"epoch {epoch:2d}/{config.epochs}  train: {record['train_rate']:6.2f} bits, "
+                f"MAE {record['train_distortion']:.4f}"
                 f" | test: {record['test_rate']:6.2f} bits, MAE {record['test_distortion']:.4f}"
                 f"  ({record['seconds']:.1f} s, {steps_per_epoch / (steps_done - epoch_started):.1f} steps/s)")
     return TrainResult(model, history, time.perf_counter() - started, step_seconds, steps_per_epoch * config.epochs)

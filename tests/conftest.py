@@ -16,7 +16,8 @@ REQUIRE_BUILD_DATA_ENV = "LDC_REQUIRE_BUILD_DATA"
 
 
 def build_machine_file(relative, what):
-    """Return ``../shared/<relative>`` (a Path); where it is missing, skip saying so, or fail under LDC_REQUIRE_BUILD_DATA=1."""
+    """Return ``../shared/<relative>`` (a Path); where it is missing, skip saying so, or fail under
+    LDC_REQUIRE_BUILD_DATA=1."""
     path = SHARED / relative
     if not path.exists():
         message = f"{path} is missing: {what} (this project's build-machine data, beside the checkout)"

@@ -80,7 +80,8 @@ def test_jpeg_header_is_everything_but_the_scan_data(digits):
     assert header == len(data) - (scan_end - scan_start)
 
 
-@pytest.mark.parametrize("fmt, quality, message", [("GIF", None, "fmt"), ("PNG", 50, "lossless"), ("JPEG", 0, "quality")])
+@pytest.mark.parametrize("fmt, quality, message",
+                         [("GIF", None, "fmt"), ("PNG", 50, "lossless"), ("JPEG", 0, "quality")])
 def test_pillow_options_are_checked(digits, fmt, quality, message):
     with pytest.raises(ValueError, match=message):
         ldc.encode_pillow(digits[:1], fmt, quality=quality)

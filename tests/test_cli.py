@@ -128,7 +128,8 @@ def test_train_compress_decompress_through_the_command_line(tmp_path, isolated_c
 
     digits = ldc.load_mnist("test", limit=50).images
     np.save(tmp_path / "digits.npy", digits)
-    packed = _cli("compress", "--lmbda", "300", "--quick", str(tmp_path / "digits.npy"), str(tmp_path / "d.ldc"), env=env)
+    packed = _cli("compress", "--lmbda", "300", "--quick", str(tmp_path / "digits.npy"), str(tmp_path / "d.ldc"),
+                  env=env)
     assert packed.returncode == 0, packed.stderr
     unpacked = _cli("decompress", str(tmp_path / "d.ldc"), str(tmp_path / "back.npy"), env=env)
     assert unpacked.returncode == 0, unpacked.stderr

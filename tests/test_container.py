@@ -49,7 +49,8 @@ def test_file_round_trip_is_atomic(tmp_path):
 @pytest.mark.parametrize("version, why", [(1, "one string per digit"), (2, "no check of the digits in its stream")])
 def test_older_versions_are_refused_with_a_message_that_says_why(real_container, version, why):
     older = real_container[:8] + bytes([version]) + real_container[9:]
-    with pytest.raises(ldc.ContainerError, match=f"format version {version} \\({why}, ldc 0.{version}\\) is no longer read"):
+    with pytest.raises(ldc.ContainerError,
+                       match=f"format version {version} \\({why}, ldc 0.{version}\\) is no longer read"):
         ldc.unpack(older)
 
 

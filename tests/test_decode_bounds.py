@@ -85,7 +85,8 @@ def ending_in_an_escape(tables, backend, position, rng):
 
 
 def long_escape_code(tables, backend, zeros):
-    """One whole item: channel 0 escaped with a distance of min(zeros, 31) + 1 one-bits, every other channel at its lowest value.
+    """One whole item: channel 0 escaped with a distance of min(zeros, 31) + 1 one-bits, every other channel at its
+    lowest value.
 
     Both coders write a bit length as one symbol of 32, so it caps at 31
     bits below the leading one. See :func:`long_escape_value`.
@@ -222,7 +223,8 @@ from tests.test_decode_bounds import crafted_strings
 
 backend = sys.argv[1]
 test = ldc.load_mnist("test", limit=250)
-codecs = {lmbda: ldc.load_or_train(config, verbose=False).codec() for lmbda, config in ldc.experiments.lambda_sweep().items()}
+codecs = {lmbda: ldc.load_or_train(config, verbose=False).codec() \
+for lmbda, config in ldc.experiments.lambda_sweep().items()}
 own = {lmbda: codec.compress(test.images).strings for lmbda, codec in codecs.items()}
 rng = np.random.default_rng(0)
 randoms = [rng.bytes(length) for length in range(65) for _ in range(40)]

@@ -1,4 +1,5 @@
-"""The prior, its rate and the range coders, on both entropy backends; the integer tables; the backends cross-checked."""
+"""The prior, its rate and the range coders, on both entropy backends; the integer tables; the backends
+cross-checked."""
 import os
 
 import numpy as np
@@ -38,7 +39,8 @@ def test_quantized_rate_is_the_exact_information_content(backend):
     y = np.random.default_rng(0).normal(scale=3.0, size=(100, 4)).astype(np.float32)
     y_hat, bits = prior(y, training=False)
     np.testing.assert_array_equal(y_hat, np.round(y))
-    np.testing.assert_allclose(bits, _noisy_logistic_bits(np.round(y).astype(np.float64), np.exp([-1.0, 0.0, 0.5, 1.0])),
+    np.testing.assert_allclose(bits,
+                               _noisy_logistic_bits(np.round(y).astype(np.float64), np.exp([-1.0, 0.0, 0.5, 1.0])),
                                rtol=1e-4)
 
 

@@ -181,7 +181,8 @@ def test_images_of_any_mode_size_and_truncation(tmp_path):
     modes = st.sampled_from(["1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I", "F", "CMYK"])
 
     @FUZZ
-    @given(mode=modes, width=st.one_of(st.just(28), st.integers(1, 60)), height=st.one_of(st.just(28), st.integers(1, 60)),
+    @given(mode=modes, width=st.one_of(st.just(28), st.integers(1, 60)),
+           height=st.one_of(st.just(28), st.integers(1, 60)),
            fmt=st.sampled_from(["PNG", "PNG", "JPEG", "BMP", "GIF"]), cut=st.one_of(st.none(), st.floats(0, 1)),
            seed=st.integers(0, 2 ** 16))
     def check(mode, width, height, fmt, cut, seed):

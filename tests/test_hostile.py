@@ -191,7 +191,8 @@ def test_train_refuses_lmbda_1e30_in_one_line(capsys):
 
 def test_training_that_diverges_stops_with_one_line(synthetic_mnist, monkeypatch):
     real = ldc.training.lagrangian
-    monkeypatch.setattr(ldc.training, "lagrangian", lambda rate, distortion, lmbda: real(rate, distortion, lmbda) * np.nan)
+    monkeypatch.setattr(ldc.training, "lagrangian",
+                        lambda rate, distortion, lmbda: real(rate, distortion, lmbda) * np.nan)
     with pytest.raises(ldc.TrainingError, match="diverged in epoch 1: the loss became NaN"):
         ldc.load_or_train(ldc.TrainConfig(**TINY), verbose=False)
 
@@ -331,7 +332,8 @@ def test_a_symbolic_link_loop_gets_one_line(capsys, tmp_path, real_container, wh
     np.save(tmp_path / "d.npy", np.zeros((1, 28, 28), np.uint8))
     (tmp_path / "d.ldc").write_bytes(real_container)
     source, target = {"compress input": (loop, tmp_path / "o.ldc"), "compress output": (tmp_path / "d.npy", loop),
-                      "decompress input": (loop, tmp_path / "o.npy"), "decompress output": (tmp_path / "d.ldc", loop)}[where]
+                      "decompress input": (loop, tmp_path / "o.npy"),
+                      "decompress output": (tmp_path / "d.ldc", loop)}[where]
     command = where.split()[0]
     status, _, err = run_main(capsys, command, *(["--lmbda", "2000", "--quick"] if command == "compress" else []),
                               source, target)

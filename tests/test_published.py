@@ -108,7 +108,8 @@ def load(config):
 
 
 def assert_no_bad_entry(config):
-    """The failed download left nothing: ``config``'s entry is the model trained instead, and no partial file remains."""
+    """The failed download left nothing: ``config``'s entry is the model trained instead, and no partial file
+    remains."""
     assert not any((cache.cache_dir() / "downloads").glob("*")), "a partial download was left behind"
     arrays, meta = cache.load_entry(cache.entry_path(config.cache_key()))
     assert "release" not in meta, "the cache holds the published file that failed its checks"

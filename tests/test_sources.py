@@ -122,7 +122,8 @@ def test_the_log_rows_pair_each_epoch_with_the_history_and_the_tally_counts_them
     with pytest.raises(ValueError, match="one lambda"):
         src.log_table(rows + src.log_rows(500, history))
     table = src.log_table(rows)
-    assert table.startswith("**λ = 300**") and table.count("\n") == 18 and "| 15 | 34.1881 / 34.19" in table and "8.3237 / 8.3237 ✓ |" in table
+    assert (table.startswith("**λ = 300**") and table.count("\n") == 18 and "| 15 | 34.1881 / 34.19" in table
+            and "8.3237 / 8.3237 ✓ |" in table)
 
 
 def test_the_best_linear_code_is_exact_on_digits_it_spans_and_worse_with_fewer_components():

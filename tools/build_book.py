@@ -113,7 +113,8 @@ def format_seconds(seconds):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("."), help="folder holding _config.yml and _toc.yml")
-    parser.add_argument("--out", type=Path, required=True, help="jupyter-book's --path-output (HTML in OUT/_build/html)")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="jupyter-book's --path-output (HTML in OUT/_build/html)")
     parser.add_argument("--quick", action="store_true", help="quick mode (LDC_QUICK=1) for the models and the chapters")
     parser.add_argument("--strict", action="store_true", help="warnings are errors (-W -n --keep-going)")
     parser.add_argument("--jobs", type=int, default=1, help="models trained at once (default 1)")

@@ -1,4 +1,5 @@
-"""Run the chapters' first-cell install in a Colab-like venv, pointed at this checkout; check it adds only what Colab lacks.
+"""Run the chapters' first-cell install in a Colab-like venv, pointed at this checkout; check it adds only \
+what Colab lacks.
 
     .venv-colab/bin/python tools/colab_install.py --pins ../shared/colab/colab-preinstalled.txt
 

