@@ -170,12 +170,12 @@ for string, original in zip(everything.strings[:1000], test.images):
             continue
         counts["same" if np.array_equal(digit, original) else "other"] += 1
 """,
-    # the noisy rate (training=True) for both, averaged correctly
+    # the noisy rate (training=True) under the fresh prior, averaged correctly
     "ex-untrained-prior": """\
 fresh = ldc.LogisticPrior(latent_dims=model.latent_dims)
 _, bits = fresh(rounded_out["latents"], training=True)
 untrained_bits = float(bits.numpy().mean())
-_, bits = prior(rounded_out["latents"], training=True)
+_, bits = prior(rounded_out["latents"], training=False)
 trained_bits = float(bits.numpy().mean())
 """,
     # log base 2 where the natural logarithm belongs
