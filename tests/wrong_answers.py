@@ -60,7 +60,7 @@ slopes = [(learned[b]["real_bits"] - learned[a]["real_bits"])
     # the information content instead of the real bytes
     "ex-bits-per-pixel": """\
 ours_bpp = ldc.bits_per_pixel(learned[2000]["information_bits"])
-png_bpp = ldc.bits_per_pixel(png["bits"])
+png_bpp = ldc.bits_per_pixel(png["payload_bits"])
 times_smaller = png_bpp / ours_bpp
 """,
     # a fixed-width binary number for the longest length, not the entropy of the lengths
@@ -128,6 +128,12 @@ extra_bits = [float((codec.compress(noisy[s]).information_bits - clean).sum())
 
 # More plausible mistakes, each a second planted notebook of its chapter.
 ALSO_WRONG = {
+    # PNG's whole file, headers and all, instead of its payload
+    "ex-bits-per-pixel": """\
+ours_bpp = ldc.bits_per_pixel(learned[2000]["real_bits"])
+png_bpp = ldc.bits_per_pixel(png["bits"])
+times_smaller = png_bpp / ours_bpp
+""",
     # "same" judged against the original digit, which no lossy decode equals (issue 17)
     "ex-flip": """\
 flipped = {"refused": 0, "same": 0, "other": 0}
