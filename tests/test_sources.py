@@ -83,7 +83,7 @@ def test_the_verdict_rule_reproduces_within_tolerance_and_refutes_outside_it():
     assert src.check("report", "count", 520, 520, "count").verdict == src.REPRODUCED
     assert src.check("tutorial", "exact", 20.296253, 20.2963, "exact").verdict == src.REFUTED
     assert src.check("tutorial", "nan", 1.0, float("nan"), "mae").verdict == src.REFUTED
-    row = src.check("lab", "loss", 0.07, 0.06, "mae", not_comparable="another loss")
+    row = src.check("lab", "loss", 0.07, 0.06, "mse", not_comparable="another loss")
     assert (row.verdict, row.why) == (src.NOT_COMPARABLE, "another loss")
     assert src.check("report", "PSNR", 34.5, 18.2, "db").why  # a refutation always says something
 
@@ -156,8 +156,13 @@ def test_a_sources_own_arithmetic_is_consistent_within_what_its_printed_numbers_
 def test_a_single_random_draw_is_judged_by_the_spread_of_ours():
     draws = [0.16, 0.17, 0.18]
     assert src.within("tutorial", "one decoder", 0.171, draws, "10 decoders").verdict == src.REPRODUCED
-    row = src.within("tutorial", "one decoder", 0.2, draws, "10 decoders")
+    row = src.within("tutorial", "one decoder", 0.2, draws, "10 decoders", spread=(0, 100))
     assert row.verdict == src.REFUTED and row.measured == "0.16 to 0.18 (all of 3)"
+    assert src.SPREAD == (1.0, 99.0)  # all of n draws would pass a right one only (n - 1) / (n + 1) of the time
+    rng = np.random.default_rng(0)  # the default spread passes a draw from the same distribution ~98 % of the time
+    passed = [src.within("tutorial", "d", rng.normal(), rng.normal(size=50), "d").verdict == src.REPRODUCED
+              for _ in range(2000)]
+    assert 0.95 < np.mean(passed) < 0.99
     many = np.arange(101.0)
     assert src.within("report", "overhead", 0.5, many, "strings", spread=(1, 99)).verdict == src.REFUTED
     assert src.within("report", "overhead", 1.5, many, "strings", spread=(1, 99)).verdict == src.REPRODUCED
@@ -180,3 +185,14 @@ def test_a_claim_of_many_rows_counts_once_with_its_weakest_rows_verdict():
     assert src.claims(src.log_rows(300, history[:2])) == {("tutorial", "λ=300: the training log"): src.NOT_COMPARABLE}
     with pytest.raises(ValueError, match="by="):
         src.tally(log, by="page")
+
+
+def test_the_epochs_of_a_table_are_those_whose_models_its_numbers_fit_and_either_can_win():
+    published = (12.84, 18.85, 30.128, 49.27)
+    near, far = (13.0, 19.0, 30.0, 50.0), (8.0, 12.0, 22.0, 40.0)
+    assert src.epochs_verdict(published, near, far) == src.REPRODUCED
+    assert src.epochs_verdict(published, far, near) == src.REFUTED
+    assert src.epochs_verdict(published, near, near) == src.NOT_COMPARABLE
+    assert src.epochs_verdict(published, far, far) == src.NOT_COMPARABLE
+    with pytest.raises(ValueError, match="as many"):
+        src.epochs_verdict(published, near, far[:2])
