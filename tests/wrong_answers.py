@@ -133,6 +133,12 @@ extra_bits = [float(sum(map(len, dct.compress(noisy[s]))) * 8 - clean)
 
 # More plausible mistakes, each a second planted notebook of its chapter.
 ALSO_WRONG = {
+    # the wrong step (64, not 128): plausible numbers that the old range checks let through
+    "ex-dct-blank": """\
+codec64 = ldc.DCTCodec(64).fit(train.images)
+blank_bits = 8 * len(codec64.compress(np.zeros((1, 28, 28), np.uint8))[0])
+digit_bits = ldc.bits_per_digit(codec64.compress(test.images))
+""",
     # the right keep_largest, but the first 50 coefficients in memory order, not the
     # 50 lowest frequencies (the old check, psnr_lowest < psnr_largest, let it through)
     "ex-dct-fifty": """\
