@@ -292,7 +292,9 @@ def _hostile_submissions(release, course, marker):
         "    __truediv__ = __rtruediv__ = __sub__\n"
         "    __abs__ = __neg__ = lambda self: self\n"
         "    __hash__ = float.__hash__\n"
-        + "".join(f"{name} = Anything(1.0)\n" for name in ("untrained_bits", "trained_bits", "vae_lmbda")))
+        + "".join(f"{name} = Anything(1.0)\n" for name in ("untrained_bits", "trained_bits", "vae_lmbda"))
+        # ex-rounding-error's answers are arrays: shaped right, and wrong, which the patched numpy hides
+        + "error = np.zeros_like(y)\ncorrelation = np.zeros(model.latent_dims)\n")
     # ... or every assert removed before it runs, and the honest mistakes kept.
     no_asserts = (
         "import ast\n"
