@@ -194,22 +194,13 @@ def _train_all(runs, jobs):
         return
     threads = max(1, (os.cpu_count() or 1) // jobs)
     # Workers inherit these before they import TensorFlow, which reads them when it starts.
-    env = {"TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": str(threads)}
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_train_and_store, config.to_dict(), [s.to_dict() for s in snapshots]):
-                       (config, snapshots) for config, snapshots in runs}
-            for future in as_completed(futures):
-                config, snapshots = futures[future]
-                yield config, snapshots, future.result()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with settings.environment(TF_NUM_INTRAOP_THREADS=str(threads), TF_NUM_INTEROP_THREADS=str(threads)), \
+            ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_train_and_store, config.to_dict(), [s.to_dict() for s in snapshots]):
+                   (config, snapshots) for config, snapshots in runs}
+        for future in as_completed(futures):
+            config, snapshots = futures[future]
+            yield config, snapshots, future.result()
 
 
 def _train_and_store(config_dict, snapshot_dicts):

@@ -11,6 +11,7 @@ Every reader of a switch calls a function here, so ``LDC_QUICK=false`` means
 the same to the package, the tools and the tests. A value that is not one the
 switch takes raises :class:`~ldc.errors.ConfigurationError` naming it.
 """
+import contextlib
 import os
 
 from ldc.errors import ConfigurationError, shown
@@ -22,6 +23,25 @@ _FALSE = ("0", "false", "no", "off")
 def text(name):
     """Return the switch's value, stripped ("" when unset)."""
     return os.environ.get(name, "").strip()
+
+
+@contextlib.contextmanager
+def environment(**values):
+    """Set (a string) or unset (None) these environment variables inside the block; restore them after."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _bad(name, expected):

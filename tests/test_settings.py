@@ -68,3 +68,14 @@ def test_the_package_imports_have_no_cycle():
 
     cycles = sorted(name for name in graph if reaches(name, name))
     assert cycles == [], f"modules on an import cycle: {cycles}"
+
+
+def test_a_temporary_environment_is_restored_even_after_an_error(monkeypatch):
+    import os
+
+    monkeypatch.setenv("LDC_MODELS_URL", "http://kept")
+    monkeypatch.delenv("LDC_CACHE_DIR", raising=False)
+    with pytest.raises(RuntimeError), settings.environment(LDC_MODELS_URL=None, LDC_CACHE_DIR="/tmp/x"):
+        assert "LDC_MODELS_URL" not in os.environ and os.environ["LDC_CACHE_DIR"] == "/tmp/x"
+        raise RuntimeError("inside")
+    assert os.environ["LDC_MODELS_URL"] == "http://kept" and "LDC_CACHE_DIR" not in os.environ

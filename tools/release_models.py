@@ -97,27 +97,19 @@ def fetch_registry(url, folder):
 def verify(registry_path, configs):
     """Download every model of ``configs`` from the registry's own address into an empty cache, checked as a reader's
     ldc does."""
-    from ldc import cache, published
+    from ldc import cache, published, settings
 
-    saved = {name: os.environ.get(name) for name in ("LDC_CACHE_DIR", "LDC_MODELS_REGISTRY", "LDC_MODELS_URL")}
-    with tempfile.TemporaryDirectory(prefix="ldc-verify-") as empty:
-        os.environ.update(LDC_CACHE_DIR=empty, LDC_MODELS_REGISTRY=str(registry_path))
-        os.environ.pop("LDC_MODELS_URL", None)  # the address readers get: the registry's
-        try:
-            registry = published.load_registry()
-            url = published.base_url(registry)
-            for config in configs:
-                try:
-                    note = published.fetch(config, cache.entry_path(config.cache_key()))
-                except published.PublishedError as err:
-                    raise ReleaseError(f"verification failed, nothing committed: {err}") from None
-                say(f"verified {published.file_name(config)} from {url} ({note})")
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+    # LDC_MODELS_URL unset: the address readers get is the registry's.
+    with tempfile.TemporaryDirectory(prefix="ldc-verify-") as empty, \
+            settings.environment(LDC_CACHE_DIR=empty, LDC_MODELS_REGISTRY=str(registry_path), LDC_MODELS_URL=None):
+        registry = published.load_registry()
+        url = published.base_url(registry)
+        for config in configs:
+            try:
+                note = published.fetch(config, cache.entry_path(config.cache_key()))
+            except published.PublishedError as err:
+                raise ReleaseError(f"verification failed, nothing committed: {err}") from None
+            say(f"verified {published.file_name(config)} from {url} ({note})")
 
 
 def commit_and_push(registry_path, tag, remote, branch):
