@@ -1,7 +1,7 @@
 """The chapters' structure: pairing, the Colab cell, the mode line, exercises, readable code.
 
-These read the chapter sources only (no execution): `make test` runs every
-chapter with nbval and checks the built pages in a browser.
+These read the chapter sources only (no execution): `make test` executes every
+chapter in its strict book build and checks the built pages in a browser.
 """
 import json
 import re
