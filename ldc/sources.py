@@ -409,7 +409,11 @@ def pca_mse(train, test, components):
     x = np.asarray(train, dtype=np.float64).reshape(len(train), -1) / 255.0
     t = np.asarray(test, dtype=np.float64).reshape(len(test), -1) / 255.0
     mean = x.mean(axis=0)
-    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+    centred = x - mean
+    # The principal directions are the eigenvectors of the 784 x 784 scatter matrix, largest first: the
+    # right singular vectors of the centred digits, found in a second where their SVD takes half a minute.
+    _, vectors = np.linalg.eigh(centred.T @ centred)
+    vt = vectors[:, ::-1].T[:min(x.shape)]
     result = {}
     for k in components:
         if not 0 <= k <= vt.shape[0]:

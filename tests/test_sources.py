@@ -135,6 +135,14 @@ def test_the_best_linear_code_is_exact_on_digits_it_spans_and_worse_with_fewer_c
     assert errors[0] > errors[1] > errors[2] and errors[2] < 1e-4 and errors[3] <= errors[2] + 1e-12
     with pytest.raises(ValueError, match="components"):
         src.pca_mse(train, test, [1000])
+    # the same errors as projecting on the centred training digits' leading right singular vectors
+    noisy = np.clip(train + rng.integers(0, 30, size=train.shape), 0, 255).astype(np.uint8)
+    x = noisy.reshape(500, -1) / 255.0
+    t = test.reshape(50, -1) / 255.0
+    _, _, vt = np.linalg.svd(x - x.mean(0), full_matrices=False)
+    for k, error in src.pca_mse(noisy, test, [1, 5, 40]).items():
+        projected = (t - x.mean(0)) @ vt[:k].T @ vt[:k] + x.mean(0)
+        assert np.isclose(error, np.mean((t - projected) ** 2), rtol=1e-9)
 
 
 def test_a_sources_own_arithmetic_is_consistent_within_what_its_printed_numbers_allow():
