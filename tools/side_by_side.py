@@ -7,7 +7,7 @@ autograder's notebooks and the book build run mostly on one core, so two
 chains of them fill a two-core machine where one leaves a core idle. Each
 line is printed as it comes, prefixed with its label and the minutes since
 the start (``[3.11 12:34] ...``); at the end one line per command says how it
-ended and how long it took, and the last lines of a failed one are repeated,
+ended and at what minute, and the last lines of a failed one are repeated,
 so that the end of the log shows why. Both commands run to their end even
 when one fails: what the other finds is worth knowing in the same run.
 """
