@@ -31,9 +31,10 @@ def _curve(name, rates, distortions):
     return distortions, log_rates
 
 
-def bd_rate(reference, test, lower_is_better=True):
+def bd_rate(reference, test, lower_is_better=True, over=None):
     """Return the test curve's average rate difference against the reference, in percent, over their shared
-    distortion range.
+    distortion range, or over ``over = (low, high)``, which both curves must cover (so that several
+    BD-rates against one reference are averages over the same range and can be compared).
 
     Each curve is ``(rates, distortions)``: positive rates (bits) and distortions
     (e.g. MAE; pass ``lower_is_better=False`` for PSNR, where higher is better).
@@ -49,6 +50,12 @@ def bd_rate(reference, test, lower_is_better=True):
     if not low < high:
         raise InputError(f"the curves share no distortion range (reference {ref_d[0]:g}..{ref_d[-1]:g}, "
                          f"test {test_d[0]:g}..{test_d[-1]:g})")
+    if over is not None:
+        wanted = tuple(float(x) for x in over)
+        if not (len(wanted) == 2 and low <= wanted[0] < wanted[1] <= high):
+            raise InputError(f"over={over}: expected (low, high) inside the range both curves cover, "
+                             f"{low:g}..{high:g}")
+        low, high = wanted
     grid = np.linspace(low, high, 1001)
     difference = (interpolate.PchipInterpolator(test_d, test_r)(grid)
                   - interpolate.PchipInterpolator(ref_d, ref_r)(grid))

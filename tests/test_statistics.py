@@ -25,6 +25,20 @@ def test_bd_rate_uses_only_the_shared_range_and_is_antisymmetric():
     assert st.shared_range(ref, test) == (d[2], d[-1])
 
 
+def test_bd_rate_over_a_given_range_averages_only_there():
+    d = np.linspace(1.0, 5.0, 9)
+    ref = (np.exp(5 - d), d)
+    # Twice the rate below distortion 3, the same rate above (PCHIP bends only next to the step).
+    test = (np.exp(5 - d) * np.where(d < 3, 2.0, 1.0), d)
+    assert st.bd_rate(ref, test, over=(3.5, 5.0)) == pytest.approx(0.0, abs=1e-9)
+    assert st.bd_rate(ref, test, over=(1.0, 2.0)) == pytest.approx(100.0, rel=1e-9)
+    assert 0 < st.bd_rate(ref, test) < 100
+    with pytest.raises(InputError, match="inside the range both curves cover"):
+        st.bd_rate(ref, test, over=(0.5, 3.0))
+    with pytest.raises(InputError, match="inside the range both curves cover"):
+        st.bd_rate(ref, test, over=(4.0, 3.0))
+
+
 def test_bd_rate_refuses_curves_that_do_not_overlap_or_are_malformed():
     with pytest.raises(InputError, match="share no distortion range"):
         st.bd_rate(([10, 5], [0.1, 0.2]), ([10, 5], [0.3, 0.4]))
