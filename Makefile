@@ -164,8 +164,10 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not integration and $(UNIT_MARKS)"
 
 # The .md chapters are the source; their paired .ipynb (what Colab opens) and the student notebooks made
-# from them (what the student edition's Colab buttons open) must match them.
+# from them (what the student edition's Colab buttons open) must match them, and every install line must
+# name the repository of _config.yml.
 sync-check:
+	$(BIN)/python tools/repository.py check
 	$(BIN)/jupytext --sync $(PAGE_SOURCES)
 	@git diff --exit-code -- book || { echo "jupytext --sync changed the files above: commit the synced pair"; exit 1; }
 	$(MAKE) --no-print-directory assignments
