@@ -211,4 +211,24 @@ length_bits = float(np.log2(len(np.unique(lengths))))
     "ex-class-means": """\
 class_means = np.tile(latents.mean(axis=0), (10, 1))
 """,
+    # the strings' whole-byte lengths instead of the information content
+    "ex-shift": """\
+def shift_right(digits, k):
+    return np.roll(digits, k, axis=2)
+
+
+first = test.images[:1000]
+before = codec.compress(first).bits
+after = codec.compress(shift_right(first, 3)).bits
+share_costlier = float(np.mean(after > before))
+""",
+    # squared differences, where the question asks for the mean absolute one
+    "ex-nearest": """\
+def nearest_digit(images, pool):
+    images = images.astype(np.float32)
+    pool = pool.astype(np.float32)
+    gaps = np.stack([((pool - image) ** 2).mean(axis=(1, 2))
+                     for image in images])
+    return gaps.argmin(axis=1)
+""",
 }
