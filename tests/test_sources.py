@@ -40,6 +40,9 @@ def test_the_tutorial_logs_are_copied_digit_for_digit_from_the_tutorial():
         logged = tuple(tuple(float(re.search(rf"- {key}: ([0-9.]+)", line).group(1)) for key in keys)
                        for line in lines)
         assert logged == src.TUTORIAL_LOGS[lmbda]
+        times = [tuple(int(x) for x in re.search(r"- (\d+)s (\d+)ms/step", line).groups()) for line in lines]
+        first, later = src.TUTORIAL_EPOCH_TIMES[lmbda]
+        assert times[0] == first and set(times[1:]) == {later}, (lmbda, times)
 
 
 def test_every_other_published_number_is_in_its_source():
@@ -167,10 +170,10 @@ def test_a_single_random_draw_is_judged_by_the_spread_of_ours():
     row = src.within("tutorial", "one decoder", 0.2, draws, "10 decoders", spread=(0, 100))
     assert row.verdict == src.REFUTED and row.measured == "0.16 to 0.18 (all of 3)"
     assert src.SPREAD == (1.0, 99.0)  # all of n draws would pass a right one only (n - 1) / (n + 1) of the time
-    rng = np.random.default_rng(0)  # the default spread passes a draw from the same distribution ~98 % of the time
+    rng = np.random.default_rng(0)  # the middle 98 % of 50 draws holds a 51st from the same distribution ~95 % of the time
     passed = [src.within("tutorial", "d", rng.normal(), rng.normal(size=50), "d").verdict == src.REPRODUCED
               for _ in range(2000)]
-    assert 0.95 < np.mean(passed) < 0.99
+    assert 0.93 < np.mean(passed) < 0.965  # about 0.947 for 50 draws (the appendix says about 95 %)
     many = np.arange(101.0)
     assert src.within("report", "overhead", 0.5, many, "strings", spread=(1, 99)).verdict == src.REFUTED
     assert src.within("report", "overhead", 1.5, many, "strings", spread=(1, 99)).verdict == src.REPRODUCED
