@@ -25,7 +25,8 @@ def _clone(tmp_path, config_url=OLD, line=LINE):
     notebook = {"cells": [{"cell_type": "code", "source": [line]}]}
     for path in (tmp_path / "book" / "01_x.ipynb", tmp_path / "student" / "01_x.ipynb"):
         path.write_text(json.dumps(notebook))
-    (tmp_path / "README.md").write_text(f"Colab runs\n\n    {line}\n\nand the book is at {OLD}.\n")
+    (tmp_path / "README.md").write_text(f"Colab runs\n\n    {line}\n\nand the book is at {OLD}.\n"
+                                        "(The line reads `ldc @ git+URL@main`: a placeholder, no address.)\n")
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
     return tmp_path

@@ -170,7 +170,7 @@ def test_a_single_random_draw_is_judged_by_the_spread_of_ours():
     row = src.within("tutorial", "one decoder", 0.2, draws, "10 decoders", spread=(0, 100))
     assert row.verdict == src.REFUTED and row.measured == "0.16 to 0.18 (all of 3)"
     assert src.SPREAD == (1.0, 99.0)  # all of n draws would pass a right one only (n - 1) / (n + 1) of the time
-    rng = np.random.default_rng(0)  # the middle 98 % of 50 draws holds a 51st from the same distribution ~95 % of the time
+    rng = np.random.default_rng(0)  # the middle 98 % of 50 draws holds a 51st draw ~95 % of the time
     passed = [src.within("tutorial", "d", rng.normal(), rng.normal(size=50), "d").verdict == src.REPRODUCED
               for _ in range(2000)]
     assert 0.93 < np.mean(passed) < 0.965  # about 0.947 for 50 draws (the appendix says about 95 %)

@@ -25,7 +25,7 @@ CONFIG = "_config.yml"
 # The files that name the repository: chapters and their notebooks, student notebooks, README, docs.
 PATTERNS = ("book/*.md", "book/*.ipynb", "student/*.ipynb", "README.md", "docs/*.md", CONFIG)
 _CONFIG_URL = re.compile(r"^(repository:\n(?:[ \t]+.*\n)*?[ \t]+url:[ \t]*)(\S+)[ \t]*$", re.M)
-_INSTALL = re.compile(r"ldc @ git\+(?P<url>[^@\s\"\\]+)@")
+_INSTALL = re.compile(r"ldc @ git\+(?P<url>https?://[^@\s\"\\]+)@")
 _URL = re.compile(r"https://[A-Za-z0-9.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
