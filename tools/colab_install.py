@@ -5,7 +5,8 @@ what Colab lacks.
 
 Run with the Colab-like venv's own Python (``make test-colab`` does). It
 takes the ``%pip install`` line of the first cell of the chapters (the same in
-every chapter), replaces the GitHub URL with this checkout, removes ldc and
+every chapter), replaces the GitHub URL with this checkout (built afresh, not
+from pip's cache of an earlier build of it), removes ldc and
 what it alone brought from an earlier run, and runs the command, timed. It
 fails, naming them, when the install changed the version of any package the
 venv had (Colab's TensorFlow, Keras, numpy, ...), or did not bring ldc.
@@ -48,6 +49,9 @@ def main(argv=None):
     if len(commands) != 1:
         sys.exit(f"colab_install: the chapters' first cells install different things: {commands}")
     arguments = [REPOSITORY.sub(ROOT.as_uri(), argument) for argument in commands.pop()]
+    # pip keeps the wheel it built from a local folder and reuses it while the version is the same, and
+    # this checkout changes under one version: build it afresh, as Colab does from git (it caches nothing).
+    arguments.insert(arguments.index("install") + 1, "--no-cache-dir")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
     # Start from the Colab-like venv as built: no ldc, nothing it alone brought.
     subprocess.run(pip + ["uninstall", "--quiet", "--yes", "ldc", "constriction"], check=False,
