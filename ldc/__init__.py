@@ -56,7 +56,7 @@ _EXPORTS = {
     "metrics": ["mae", "mse", "psnr", "psnr_per_image", "string_bits", "bits_per_digit", "bits_per_pixel"],
     "baselines": ["DCTCodec", "Encoded", "encode_pillow", "jpeg_segments", "dct_curve", "pillow_curve"],
     "noise": ["add_noise"],
-    "recognition": ["ClassifierConfig", "Classifier", "fit_readout", "load_or_train_classifier"],
+    "recognition": ["ClassifierConfig", "Classifier", "fit_readout"],
     "statistics": ["bd_rate", "shared_range", "wilson_interval", "mcnemar", "confusion_matrix", "mutual_information",
                    "fano_min_bits", "gaussian_total_correlation"],
     "plotting": ["curve", "digit_grid", "digit_rows", "prior_densities", "rd_curves", "training_history"],

@@ -118,9 +118,7 @@ def _publish(args, out):
     def measure(config):
         test = load_mnist("test", limit=config.test_digits)
         if config.architecture == "classifier":
-            from ldc.recognition import load_or_train_classifier
-
-            accuracy = load_or_train_classifier(config, verbose=False).accuracy(test.images, test.labels)
+            accuracy = load_or_train(config, verbose=False).accuracy(test.images, test.labels)
             return {"test_digits": len(test), "test_accuracy": round(accuracy, 6)}
         measured = load_or_train(config, verbose=False).codec().measure(test.images)
         return {"test_digits": measured["digits"], "test_rate_bits": round(measured["information_bits"], 4),

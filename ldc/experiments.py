@@ -208,11 +208,11 @@ def _train_and_store(config_dict, snapshot_dicts):
 
     Returns the train seconds of the configuration, then of each snapshot (its epochs in that run).
     """
-    from ldc.recognition import KIND, ClassifierConfig, load_or_train_classifier
+    from ldc.recognition import KIND, ClassifierConfig
     from ldc.trained import load_or_train
 
     if config_dict.get("kind") == KIND:
-        return [load_or_train_classifier(ClassifierConfig.from_dict(config_dict), verbose=False).train_seconds]
+        return [load_or_train(ClassifierConfig.from_dict(config_dict), verbose=False).train_seconds]
     snapshots = [TrainConfig.from_dict(d) for d in snapshot_dicts]
     trained = load_or_train(TrainConfig.from_dict(config_dict), verbose=False, snapshots=snapshots)
     return [trained.train_seconds] + [sum(record["seconds"] for record in trained.history[:s.epochs])

@@ -4,8 +4,9 @@ It answers one question about a decoded digit: can it still be recognised?
 A small convolutional network (two 3x3 convolutions with max pooling, a
 dense layer of 128 and one to the ten classes, 225,034 parameters), trained with Adam on
 the cross-entropy of the labels. Its configuration keys the model cache like
-a codec's, so ``make book`` trains it with the others and the published
-release carries it.
+a codec's, and :func:`ldc.load_or_train` gets it as it gets a codec (cache,
+published release, or trained now), so ``make book`` trains it with the
+others and the published release carries it.
 """
 from __future__ import annotations
 
@@ -15,12 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ldc import settings
 from ldc._tf import tf
 from ldc.data import as_digits, load_mnist, shuffled_batches
 from ldc.errors import InputError, shown
 from ldc.modes import mode_name, quick_mode
-from ldc.training import SEED_OFFSET_ENV, SEEDS, _number_in, _positive_int_or_none, cap_for_quick_mode
+from ldc.training import _number_in, _positive_int_or_none, cap_for_quick_mode
 
 KIND = "classifier"
 RECIPE_VERSION = 2  # 2: a hidden dense layer (99 % in full mode)
@@ -112,7 +112,8 @@ class Classifier:
     model: object
     history: list
     train_seconds: float
-    cache: str  # "hit", "miss" or "published"
+    cache: str  # "hit", "miss", "published" or "off", as a TrainedModel's
+    release: str | None = None  # the release it was published in, if it was
 
     def predict(self, digits, batch_size=1000):
         """Return the predicted labels, int64 (N,), of uint8 digits (N, 28, 28)."""
@@ -159,53 +160,6 @@ def train_classifier(config):
     return Classifier(config, model, history, time.perf_counter() - started, "miss")
 
 
-def load_or_train_classifier(config=None, verbose=True, log=None):
-    """Return the :class:`Classifier` of ``config`` (default: the book's, :func:`ldc.experiments.classifier`), cached
-    or trained now."""
-    from ldc import cache, published
-    from ldc.training import _log
-
-    if config is None:  # the book's classifier (ldc.experiments.classifier), seeded as the book's models are
-        config = ClassifierConfig(seed=settings.whole_number(SEED_OFFSET_ENV, 0, SEEDS))
-    if not isinstance(config, ClassifierConfig):
-        raise InputError(f"expected a ClassifierConfig, got {type(config).__name__}")
-    log = log or _log
-    path = cache.entry_path(config.cache_key())
-    for attempt in ("cache", "published"):
-        try:
-            if attempt == "published":
-                if not published.enabled():
-                    break
-                published.fetch(config, path)
-            arrays, meta = cache.load_entry(path)
-            result = _restore(config, arrays, meta, "hit" if attempt == "cache" else "published")
-            if verbose:
-                log(f"model cache: {config.describe()} (trained in {result.train_seconds:.0f} s)")
-            return result
-        except FileNotFoundError:
-            continue
-        except published.NotPublished:
-            break
-        except (cache.CorruptEntryError, published.PublishedError) as err:
-            cache.remove_entry(path)
-            log(f"model cache: {err}; training the classifier again")
-            break
-    if verbose:
-        log(f"training the {config.describe()}")
-    result = train_classifier(config)
-    arrays = {name: variable.numpy() for name, variable in _weights(result.model).items()}
-    meta = {"config": config.to_dict(), "history": result.history, "train_seconds": result.train_seconds,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    try:
-        cache.save_entry(path, arrays, meta)
-    except OSError as err:
-        log(f"model cache: could not store the classifier in {path} ({err}); it is used, not cached")
-    if verbose:
-        log(f"model cache: stored {config.describe()} (trained in {result.train_seconds:.0f} s, "
-            f"test accuracy {result.history[-1]['test_accuracy']:.2%})")
-    return result
-
-
 def fit_readout(features, labels, epochs=20, hidden=64, seed=0):
     """Train a small dense network to read labels from feature vectors; return its ``predict``.
 
@@ -240,18 +194,25 @@ def fit_readout(features, labels, epochs=20, hidden=64, seed=0):
     return predict
 
 
-def _restore(config, arrays, meta, how):
-    from ldc import cache
+def restore_classifier(config, arrays, meta):
+    """Return the :class:`Classifier` a cache entry holds (``cache`` "hit"); ValueError, KeyError or TypeError when
+    the entry is not ``config``'s classifier. :func:`ldc.load_or_train` calls it."""
+    if meta.get("config") != config.to_dict():
+        raise ValueError("the entry holds another configuration")
+    model = make_classifier()
+    targets = _weights(model)
+    if set(targets) != set(arrays):
+        raise ValueError(f"stored weights {sorted(arrays)[:3]} do not fit the classifier")
+    for name, variable in targets.items():
+        variable.assign(arrays[name])
+    release = meta.get("release")
+    return Classifier(config, model, meta["history"], meta["train_seconds"], "hit",
+                      release if isinstance(release, str) else None)
 
-    try:
-        if meta.get("config") != config.to_dict():
-            raise ValueError("the entry holds another configuration")
-        model = make_classifier()
-        targets = _weights(model)
-        if set(targets) != set(arrays):
-            raise ValueError(f"stored weights {sorted(arrays)[:3]} do not fit the classifier")
-        for name, variable in targets.items():
-            variable.assign(arrays[name])
-        return Classifier(config, model, meta["history"], meta["train_seconds"], how)
-    except (KeyError, ValueError, TypeError) as err:
-        raise cache.CorruptEntryError(f"{cache.entry_path(config.cache_key())}: {err}") from err
+
+def classifier_entry(classifier):
+    """Return ``(arrays, meta)``: what the model cache stores for a trained classifier."""
+    arrays = {name: variable.numpy() for name, variable in _weights(classifier.model).items()}
+    meta = {"config": classifier.config.to_dict(), "history": classifier.history,
+            "train_seconds": classifier.train_seconds, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    return arrays, meta

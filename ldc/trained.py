@@ -1,10 +1,12 @@
 """Trained models from the cache, the published release, or trained now and cached (chapters 2-7).
 
-:func:`load_or_train` is what chapters call: it returns the model for a
+:func:`load_or_train` is the one way to get anything trained: a codec (a
+:class:`~ldc.training.TrainConfig`) or chapter 7's digit classifier (a
+:class:`~ldc.recognition.ClassifierConfig`). It returns the model for a
 configuration from the on-disk cache when a trustworthy entry exists; else
 the published model (:mod:`ldc.published`: downloaded, verified, stored in
-the cache); else it trains it, builds its range-coding tables and stores
-both. A corrupt or partial entry is reported, deleted and rebuilt, never loaded.
+the cache); else it trains it (a codec with its range-coding tables) and
+stores it. A corrupt or partial entry is reported, deleted and rebuilt, never loaded.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from ldc import cache, published
 from ldc._tf import tf
@@ -24,6 +26,7 @@ from ldc.commands import train_command
 from ldc.entropy import CodingTables, prior_tables
 from ldc.errors import ConfigurationError, InputError, ModelNotFoundError
 from ldc.model import CompressionModel, named_weights, set_named_weights
+from ldc.recognition import ClassifierConfig, classifier_entry, restore_classifier, train_classifier
 from ldc.training import TrainConfig, _log, describe_model, train
 
 
@@ -114,38 +117,80 @@ def _restore(path, arrays, meta):
         raise cache.CorruptEntryError(f"{path}: {err}") from err
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of trained thing is restored from a cache entry, trained, and written to one."""
+
+    restore: Callable  # (config, path, arrays, meta) -> the thing, cache "hit"; CorruptEntryError if not it
+    train: Callable  # (config, path, verbose, log, on_epoch) -> the thing, cache "miss" (path None: "off")
+    entry: Callable  # the thing -> (arrays, meta)
+
+
+def _restore_classifier(config, path, arrays, meta):
+    try:
+        return restore_classifier(config, arrays, meta)
+    except (KeyError, ValueError, TypeError) as err:
+        raise cache.CorruptEntryError(f"{path}: {err}") from err
+
+
+def _train_codec(config, path, verbose, log, on_epoch):
+    return _trained(config, train(config, verbose=verbose, log=log, on_epoch=on_epoch),
+                    "miss" if path else "off", path)
+
+
+def _train_classifier(config, path, verbose, log, on_epoch):
+    if verbose:
+        log(f"training the {config.describe()}")
+    classifier = train_classifier(config)
+    classifier.cache = "miss" if path else "off"
+    return classifier
+
+
+_KINDS = {
+    TrainConfig: _Kind(lambda config, path, arrays, meta: _restore(path, arrays, meta), _train_codec,
+                       _arrays_and_meta),
+    ClassifierConfig: _Kind(_restore_classifier, _train_classifier, classifier_entry),
+}
+
+
 def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
-    """Return the :class:`TrainedModel` for ``config`` (a :class:`~ldc.training.TrainConfig`), from the cache or
-    trained now.
+    """Return the trained model of ``config``, from the cache, the published release, or trained now.
+
+    A :class:`~ldc.training.TrainConfig` gives a :class:`TrainedModel` (a
+    codec); a :class:`~ldc.recognition.ClassifierConfig` a
+    :class:`~ldc.recognition.Classifier`. Both say in ``cache`` where they
+    came from: "hit", "published", "miss" (trained now, stored) or "off".
 
     Args:
       config: what to train; its fields and mode (quick or full) are the cache key.
       use_cache: False trains without reading or writing the cache.
       verbose: print progress (cache hits, epochs) to stderr or ``log``.
       log: a function taking one message string, instead of printing.
-      snapshots: configurations equal to ``config`` but for fewer epochs. If
-        ``config`` is trained now, each is stored in the cache as the run
-        passes its last epoch: training is seeded, its learning rate constant
-        and its data order fixed by the seed, so the first k epochs of a longer
-        run are the k-epoch model. ``make book`` uses this for chapter 4's
-        5-epoch models.
+      snapshots: codecs only: configurations equal to ``config`` but for
+        fewer epochs. If ``config`` is trained now, each is stored in the
+        cache as the run passes its last epoch: training is seeded, its
+        learning rate constant and its data order fixed by the seed, so the
+        first k epochs of a longer run are the k-epoch model. ``make book``
+        uses this for chapter 4's 5-epoch models.
     """
-    if not isinstance(config, TrainConfig):
-        raise InputError(f"load_or_train: expected a TrainConfig (ldc.TrainConfig(lmbda=...), or one of "
-                         f"ldc.experiments), got {type(config).__name__}")
+    kind = _KINDS.get(type(config))
+    if kind is None:
+        raise InputError(f"load_or_train: expected a TrainConfig or a ClassifierConfig (ldc.TrainConfig(lmbda=...), "
+                         f"or one of ldc.experiments), got {type(config).__name__}")
     # The switches are read before the cache is: a bad one must fail here, not pass for a damaged entry.
     entropy_backend()
     pretrained = published.enabled()
     published.timeout()
     log = log or _log
     for snapshot in snapshots:
-        if snapshot.epochs >= config.epochs or dataclasses.replace(snapshot, epochs=config.epochs) != config:
+        if (type(snapshot) is not type(config) or not isinstance(config, TrainConfig)
+                or snapshot.epochs >= config.epochs or dataclasses.replace(snapshot, epochs=config.epochs) != config):
             raise ValueError(f"snapshot {snapshot.describe()} is not {config.describe()} with fewer epochs")
     path = cache.entry_path(config.cache_key()) if use_cache else None
     if use_cache:
         try:
             arrays, meta = cache.load_entry(path)
-            trained = _restore(path, arrays, meta)
+            trained = kind.restore(config, path, arrays, meta)
             if verbose:
                 # One short line: chapters print it for every model they load.
                 origin = f"from {trained.release}" if trained.release else f"trained in {trained.train_seconds:.0f} s"
@@ -160,7 +205,7 @@ def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
                 log(f"model cache: {err}, and it cannot be removed (a read-only cache?); training without the cache")
                 use_cache, path = False, None
     if use_cache and pretrained:
-        trained = _fetch_published(config, path, verbose, log)
+        trained = _fetch_published(kind, config, path, verbose, log)
         if trained is not None:
             return trained
     by_epoch = {snapshot.epochs: snapshot for snapshot in snapshots} if use_cache else {}
@@ -168,21 +213,21 @@ def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
     def on_epoch(result):
         snapshot = by_epoch.get(len(result.history))
         if snapshot is not None:
-            _store(_trained(snapshot, result, "miss", cache.entry_path(snapshot.cache_key())), verbose, log)
+            snapshot_path = cache.entry_path(snapshot.cache_key())
+            _store(kind, _trained(snapshot, result, "miss", snapshot_path), snapshot_path, verbose, log)
 
-    result = train(config, verbose=verbose, log=log, on_epoch=on_epoch if by_epoch else None)
-    trained = _trained(config, result, "miss" if use_cache else "off", path)
+    trained = kind.train(config, path, verbose, log, on_epoch if by_epoch else None)
     if use_cache:
-        _store(trained, verbose, log)
+        _store(kind, trained, path, verbose, log)
     return trained
 
 
-def _fetch_published(config, path, verbose, log):
+def _fetch_published(kind, config, path, verbose, log):
     """Return the published model of ``config``, now in the cache at ``path``, or None (one line says why)."""
     try:
         note = published.fetch(config, path)
         arrays, meta = cache.load_entry(path)
-        trained = _restore(path, arrays, meta)
+        trained = kind.restore(config, path, arrays, meta)
     except published.NotPublished:
         return None  # nothing to say: the registry lists no such model (quick mode's never are)
     except (published.PublishedError, cache.CorruptEntryError) as err:
@@ -200,13 +245,15 @@ def _trained(config, result, how, path):
                         result.train_seconds, result.step_seconds, result.steps, how, path, _stack())
 
 
-def _store(trained, verbose, log):
+def _store(kind, trained, path, verbose, log):
     """Store a freshly trained model in the cache; an unwritable cache must not throw the training away."""
     try:
-        cache.save_entry(trained.path, *_arrays_and_meta(trained))
+        cache.save_entry(path, *kind.entry(trained))
     except OSError as err:
-        log(f"model cache: could not store the model in {trained.path} ({err}); it is used, not cached")
-        trained.cache, trained.path = "off", None
+        log(f"model cache: could not store the model in {path} ({err}); it is used, not cached")
+        trained.cache = "off"
+        if isinstance(trained, TrainedModel):
+            trained.path = None
     else:
         if verbose:
             log(f"model cache: stored {trained.config.describe()} (trained in {trained.train_seconds:.0f} s)")

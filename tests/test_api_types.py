@@ -127,7 +127,6 @@ def _module_calls(codec, places):
         "ClassifierConfig(learning_rate='x')": lambda: ldc.ClassifierConfig(learning_rate="x"),
         "ClassifierConfig(batch_size=10**6)": lambda: ldc.ClassifierConfig(batch_size=10 ** 6),
         "ClassifierConfig.from_dict(None)": lambda: ldc.ClassifierConfig.from_dict(None),
-        "load_or_train_classifier('x')": lambda: ldc.load_or_train_classifier("x"),
     }
 
 

@@ -21,7 +21,7 @@ def test_chapters_take_every_model_configuration_from_the_list():
         code = _code_before_the_exercises(chapter)
         assert "TrainConfig(" not in code, f"{chapter.name} writes a configuration of its own"
         for name in re.findall(r"ldc\.experiments\.(\w+)\(", code):
-            assert name in {"reference", "transforms", "lambda_sweep", "report_check", "denoiser"}, name
+            assert name in {"reference", "transforms", "lambda_sweep", "report_check", "denoiser", "classifier"}, name
 
 
 def test_the_book_list_holds_each_chapter_model_once_longest_first():

@@ -4,7 +4,7 @@ import pytest
 
 import ldc
 from ldc import experiments
-from ldc.recognition import ClassifierConfig, load_or_train_classifier
+from ldc.recognition import ClassifierConfig
 
 
 def test_noise_is_seeded_clipped_and_stays_a_digit():
@@ -58,20 +58,22 @@ def test_the_classifier_trains_caches_and_refuses_a_foreign_entry(tmp_path, monk
     monkeypatch.setenv("LDC_PRETRAINED", "0")
     config = ClassifierConfig(epochs=1, steps_per_epoch=5, train_digits=640, test_digits=200, quick=False)
     lines = []
-    trained = load_or_train_classifier(config, log=lines.append)
+    trained = ldc.load_or_train(config, log=lines.append)
     assert trained.cache == "miss" and len(trained.history) == 1
     test = ldc.load_mnist("test", limit=200)
     accuracy = trained.accuracy(test.images, test.labels)
     assert accuracy == trained.history[-1]["test_accuracy"]
-    again = load_or_train_classifier(config, log=lines.append)
+    again = ldc.load_or_train(config, log=lines.append)
     assert again.cache == "hit" and again.accuracy(test.images, test.labels) == accuracy
     assert np.array_equal(again.predict(test.images), trained.predict(test.images))
     assert ldc.count_parameters(again.model) == 225_034
     # A damaged entry is named, removed and trained again, never used.
     path = ldc.cache.entry_path(config.cache_key())
     path.write_bytes(path.read_bytes()[:-100])
-    third = load_or_train_classifier(config, log=lines.append)
-    assert third.cache == "miss" and any("training the classifier again" in line for line in lines)
+    third = ldc.load_or_train(config, log=lines.append)
+    assert third.cache == "miss" and any("removed it, training again" in line for line in lines)
+    with pytest.raises(ValueError, match="fewer epochs"):  # only a codec's run stores its first epochs
+        ldc.load_or_train(config, snapshots=[config])
     with pytest.raises(ldc.InputError, match="labels"):
         trained.accuracy(test.images, test.labels[:10])
     with pytest.raises(ldc.InputError):

@@ -259,7 +259,7 @@ def test_python_m_ldc_publish_quick_makes_a_release_readers_load_unchanged(tmp_p
     codecs = [config for config in configs if config != classifier]
     assert len(codecs) == len(configs) - 1
     originals = {c.cache_key(): ldc.load_or_train(c, verbose=False).codec().compress(digits).strings for c in codecs}
-    labels = ldc.load_or_train_classifier(classifier, verbose=False).predict(digits)
+    labels = ldc.load_or_train(classifier, verbose=False).predict(digits)
     os.environ.update(LDC_CACHE_DIR=str(tmp_path / "reader"), LDC_MODELS_URL=served.url,
                       LDC_MODELS_REGISTRY=str(served.registry_path))
     try:
@@ -268,7 +268,7 @@ def test_python_m_ldc_publish_quick_makes_a_release_readers_load_unchanged(tmp_p
             entry = registry["models"][config.cache_key()]
             assert trained.cache == "published" and trained.fingerprint.hex() == entry["fingerprint"]
             assert trained.codec().compress(digits).strings == originals[config.cache_key()]
-        fetched = ldc.load_or_train_classifier(classifier, verbose=False)
+        fetched = ldc.load_or_train(classifier, verbose=False)
         assert fetched.cache == "published" and np.array_equal(fetched.predict(digits), labels)
         assert registry["models"][classifier.cache_key()]["test_accuracy"] > 0.5
     finally:

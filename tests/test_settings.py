@@ -35,7 +35,6 @@ def test_numbers_and_defaults(monkeypatch):
     assert settings.whole_number("LDC_SEED_OFFSET", 0, 10) == 0
     monkeypatch.setenv("LDC_SEED_OFFSET", "3")
     assert experiments.seed_offset() == 3
-    assert ldc.load_or_train_classifier.__module__ == "ldc.recognition"
     monkeypatch.setenv("LDC_MODELS_TIMEOUT", "2.5")
     assert published.timeout() == 2.5
 
