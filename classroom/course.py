@@ -1,9 +1,9 @@
 """The chapters' exercises for a classroom: nbgrader assignments, the student edition, grading, leak search.
 
-    python tools/classroom.py assignments [--course _build/course] [--student student]
-    python tools/classroom.py student-book OUT [--cache TEACHER_BOOK/_build/.jupyter_cache]
-    python tools/classroom.py grade SUBMISSIONS [--course _build/course] [--csv grades.csv] [--sandbox bwrap|folder]
-    python tools/classroom.py leaks PATH [PATH ...]
+    python -m classroom assignments [--course _build/course] [--student student]
+    python -m classroom student-book OUT [--cache TEACHER_BOOK/_build/.jupyter_cache]
+    python -m classroom grade SUBMISSIONS [--course _build/course] [--csv grades.csv] [--sandbox bwrap|folder]
+    python -m classroom leaks PATH [PATH ...]
 
 One source: each chapter's exercises are sphinx-exercise directives in its
 ``.md`` (paired with the committed ``.ipynb``)::
@@ -36,7 +36,7 @@ One source: each chapter's exercises are sphinx-exercise directives in its
     ````
 
 The ``# Graded`` block decides the score, outside the student's kernel
-(``tools/grading.py``): each expression line is an answer handed out of the
+(``classroom/grading.py``): each expression line is an answer handed out of the
 notebook as plain data (a name the answer defines) or a function's result on
 the checker's inputs (a line that calls a function the answer defines, or
 uses a name the block assigns: computed in a fresh process with only the
@@ -55,7 +55,7 @@ them). ``student-book`` writes the student edition's sources: the chapters
 without their ``{solution}`` blocks, a configuration with solutions hidden
 and no copied sources, and launch buttons that open ``student/``.
 ``grade`` autogrades a folder of submitted notebooks, each on its own and
-shut off from the course (``tools/grading.py``), and writes a CSV.
+shut off from the course (``classroom/grading.py``), and writes a CSV.
 ``leaks`` searches files for any line of any solution.
 """
 import argparse
@@ -258,7 +258,7 @@ def hand_out_code(exercise):
     """The hidden start of an exercise's check cell: it hands the graded answers out of the kernel as data."""
     items = "".join(f"\n        {key!r}: lambda: ({source}),"
                     for key, source, fresh in exercise.items() if key is not None and not fresh)
-    return ("try:  # the grader puts ldc_handout (tools/handout.py) on the kernel's path\n"
+    return ("try:  # the grader puts ldc_handout (classroom/handout.py) on the kernel's path\n"
             "    from ldc_handout import hand_out as _hand_out\n"
             "except ImportError:  # not being graded\n"
             "    _hand_out = None\n"
@@ -320,7 +320,7 @@ def _nbgrader(course, *args):
 def write_config(course):
     course.mkdir(parents=True, exist_ok=True)
     (course / "nbgrader_config.py").write_text(
-        "# Written by tools/classroom.py: the course folder of the ldc assignments.\n"
+        "# Written by python -m classroom: the course folder of the ldc assignments.\n"
         "c = get_config()\n"
         'c.CourseDirectory.course_id = "ldc"\n'
         f"c.CourseDirectory.root = {str(course.resolve())!r}\n"
@@ -383,7 +383,7 @@ def student_book(out, root=ROOT, student="student", cache=None):
     if out.exists():
         shutil.rmtree(out)
     (out / student).mkdir(parents=True)
-    (out / "_config.yml").write_text("# Written by tools/classroom.py student-book: do not edit.\n"
+    (out / "_config.yml").write_text("# Written by python -m classroom student-book: do not edit.\n"
                                      + yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
     pages = [root / "book" / "intro.md", *chapter_sources(root), *appendix_sources(root)]
@@ -409,10 +409,10 @@ def grade(submissions, course, csv_path, root=ROOT, sandbox=None, limits=None, l
     max_score, reason): a notebook that cannot be graded (not a notebook,
     timed out, its kernel died) scores 0 and the reason says why; the CSV is
     written whatever the submissions do. ``sandbox``: 'bwrap' or 'folder'
-    (default: the strongest this machine offers, see tools/grading.py).
+    (default: the strongest this machine offers, see classroom/grading.py).
     ``limits``: (seconds per cell, seconds per notebook), by default per mode.
     """
-    import grading
+    from classroom import grading
 
     names = [chapter.stem for chapter in chapter_sources(root)]
     if not (course / "gradebook.db").is_file() or not all((course / "release" / n).is_dir() for n in names):
@@ -462,10 +462,10 @@ def _grade_into(row, path, course, submissions, graded, references, sandbox, mod
     """Grade one submitted notebook into its CSV ``row``; return the seconds it ran (None if it never ran).
 
     The score is the comparison of its handed-out answers with the reference's
-    (tools/grading.py), written to the gradebook as each check cell's manual
+    (classroom/grading.py), written to the gradebook as each check cell's manual
     score, so that nbgrader's own reports agree with the CSV.
     """
-    import grading
+    from classroom import grading
 
     student, name = row["student_id"], row["assignment"]
     if name not in graded:
@@ -567,7 +567,7 @@ def leaks(paths, root=ROOT):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m classroom", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     made = commands.add_parser("assignments", help="nbgrader course and student notebooks from the chapters")
     made.add_argument("--course", type=Path, default=ROOT / "_build" / "course")
@@ -606,6 +606,3 @@ def main(argv=None):
         return f"classroom: {err}"
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Grading one submitted notebook so that it cannot reach the course, the others, or the grading itself.
 
-``tools/classroom.py grade`` calls :func:`grade_one` for each notebook of a
+``python -m classroom grade`` (:mod:`classroom.course`) calls :func:`grade_one` for each notebook of a
 submissions folder. Each one
 
 - is rebuilt from the released notebook: every cell comes from the release
@@ -10,7 +10,7 @@ submissions folder. Each one
 - runs in its own kernel, started by a kernelspec written for it alone: in a
   bubblewrap sandbox where ``bwrap`` runs (the whole file system read-only;
   the course, the submissions folder, the chapters with their solutions, the
-  tools, the tests, ``_build/``, the home folder and ``/tmp`` replaced by empty
+  tools, the classroom package, the tests, ``_build/``, the home folder and ``/tmp`` replaced by empty
   folders; its own process namespace, so nothing it starts survives it), or,
   without bubblewrap, in an empty working folder of its own; in both under a
   memory limit (``prlimit --as``);
@@ -19,7 +19,7 @@ submissions folder. Each one
   reason, and every process it left behind is killed;
 - is scored outside its kernel: the hidden start of each check cell hands the
   answers its exercise's ``# Graded`` block names out as plain data
-  (tools/handout.py); the lines that call a function the answer defines run
+  (classroom/handout.py); the lines that call a function the answer defines run
   afterwards in a fresh sandboxed process with only that answer cell's
   definitions; and this process, which the submission never touched, reads
   them back as JSON or numpy arrays (no pickle) and compares them with what
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 KERNEL = "ldc-grading"
 LIMITS = {"quick": (120, 900), "full": (1200, 3600)}  # seconds per cell, per notebook (full: ex. 10 trains)
 MEMORY_GIB = 16  # address space of a kernel (TensorFlow alone maps about 3 GiB)
-HIDDEN = ["book", "tools", "tests", "student", "_build", ".git"]  # of the repository, in the sandbox
+HIDDEN = ["book", "classroom", "tools", "tests", "student", "_build", ".git"]  # of the repository, in the sandbox
 RTOL = ATOL = 1e-4  # how close a graded number must come to the model answer's
 MAX_BYTES = 64 << 20  # the largest handed-out answer read back
 
@@ -386,7 +386,7 @@ def reference(course, submissions, name, exercises, sandbox, mode, limits=None):
 
 
 def answer_sources(notebook):
-    """{exercise label: its answer cell's source} of a notebook built by tools/classroom.py."""
+    """{exercise label: its answer cell's source} of a notebook built by classroom/course.py."""
     return {cell["id"].removesuffix("-answer"): _text(cell.get("source")) or ""
             for cell in notebook["cells"] if _grading(cell).get("solution") and str(cell.get("id")).endswith("-answer")}
 

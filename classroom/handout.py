@@ -1,6 +1,6 @@
 """Hand graded answers out of a notebook as plain data: the one part of grading that runs beside a submission.
 
-tools/grading.py copies this file, as ``ldc_handout.py``, into a read-only
+classroom/grading.py copies this file, as ``ldc_handout.py``, into a read-only
 folder on the grading kernel's path. Two uses:
 
 - In the kernel, each exercise's locked check cell calls :func:`hand_out`

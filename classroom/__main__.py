@@ -1,0 +1,6 @@
+"""``python -m classroom``: see :mod:`classroom.course`."""
+import sys
+
+from classroom.course import main
+
+sys.exit(main())
