@@ -49,7 +49,7 @@ _EXPORTS = {
     "range_coding": ["StreamCoder"],
     "model": ["CompressionModel", "lagrangian", "to_unit_images", "named_weights"],
     "training": ["TrainConfig", "TrainResult", "train", "evaluate", "make_train_step", "FusedAdam"],
-    "trained": ["TrainedModel", "load_or_train", "find_model"],
+    "zoo": ["TrainedModel", "load_or_train", "find_model"],
     "codec": ["Codec", "Compressed", "model_fingerprint", "string_checks"],
     "container": ["Container", "pack", "unpack", "read_container", "write_container"],
     "digit_files": ["read_digits"],
@@ -63,7 +63,7 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 _SUBMODULES = set(_EXPORTS) | {"settings", "cache", "cli", "experiments", "files", "tables", "logistic", "tfc_backend",
-                               "sources"}
+                               "source_numbers", "arguments"}
 
 __all__ = sorted(_WHERE)
 

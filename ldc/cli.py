@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from ldc.commands import EXIT_ERROR, build_parser, config_from_args
+from ldc.arguments import EXIT_ERROR, build_parser, config_from_args
 from ldc.errors import InputError, LdcError, printable
 
 
@@ -46,7 +46,7 @@ def _refuse_to_overwrite(source, target):
 
 def _train(args, out):
     from ldc.data import load_mnist
-    from ldc.trained import load_or_train
+    from ldc.zoo import load_or_train
 
     config = config_from_args(args)
     trained = load_or_train(config, use_cache=not args.no_cache)
@@ -73,7 +73,7 @@ def _train(args, out):
 
 
 def _compress(args, out):
-    from ldc.trained import load_or_train
+    from ldc.zoo import load_or_train
 
     digits = read_digits(args.input)
     _refuse_to_overwrite(args.input, args.output)
@@ -90,7 +90,7 @@ def _decompress(args, out):
     from ldc.container import read_container
     from ldc.errors import ContainerError, ModelNotFoundError
     from ldc.files import atomic_write_bytes
-    from ldc.trained import find_model
+    from ldc.zoo import find_model
 
     container = read_container(args.input)
     _refuse_to_overwrite(args.input, args.output)
@@ -109,7 +109,7 @@ def _publish(args, out):
     from ldc import experiments, published
     from ldc.data import load_mnist
     from ldc.modes import quick_mode
-    from ldc.trained import load_or_train
+    from ldc.zoo import load_or_train
 
     quick = True if args.quick else quick_mode()
     configs = experiments.book_configs(quick)

@@ -209,7 +209,7 @@ def _train_and_store(config_dict, snapshot_dicts):
     Returns the train seconds of the configuration, then of each snapshot (its epochs in that run).
     """
     from ldc.recognition import KIND, ClassifierConfig
-    from ldc.trained import load_or_train
+    from ldc.zoo import load_or_train
 
     if config_dict.get("kind") == KIND:
         return [load_or_train(ClassifierConfig.from_dict(config_dict), verbose=False).train_seconds]

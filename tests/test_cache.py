@@ -107,7 +107,7 @@ def test_missing_model_names_the_command_to_train_it(isolated_cache):
 
 
 def test_the_suggested_command_rebuilds_the_same_configuration(isolated_cache):
-    from ldc.commands import build_parser, config_from_args
+    from ldc.arguments import build_parser, config_from_args
 
     for config in (ldc.TrainConfig(lmbda=300, seed=7, steps_per_epoch=40, epochs=3, latent_dims=20, quick=False),
                    ldc.TrainConfig(lmbda=500, quick=True)):

@@ -249,11 +249,11 @@ def test_a_cache_entry_with_any_byte_flipped(isolated_cache):
 @pytest.mark.timeout(600)
 def test_command_lines_of_any_arguments(capsys, tmp_path, monkeypatch):
     """Any argv: exit 0, 1 (one line on stderr) or 2 (usage, one line); models and data are stubbed out."""
-    import ldc.trained
+    import ldc.zoo
 
     def no_training(config, *args, **kwargs):
         raise ldc.LdcError(f"stub: would train {config.describe()}")
-    monkeypatch.setattr(ldc.trained, "load_or_train", no_training)
+    monkeypatch.setattr(ldc.zoo, "load_or_train", no_training)
     (tmp_path / "ok.npy").write_bytes(b"")
     np.save(tmp_path / "ok.npy", np.zeros((1, 28, 28), np.uint8))
     (tmp_path / "junk.ldc").write_bytes(b"junk")

@@ -21,8 +21,8 @@ import ldc
 import ldc.container
 import ldc.training
 from ldc import cache
+from ldc.arguments import build_parser, config_from_args
 from ldc.cli import main
-from ldc.commands import build_parser, config_from_args
 from ldc.container import MAGIC, MAX_COUNT
 from ldc.digit_files import read_digits
 from ldc.files import atomic_write_bytes

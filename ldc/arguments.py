@@ -1,7 +1,7 @@
 """The command line's grammar: ``python -m ldc``'s parser, and the ``train`` command that makes a configuration.
 
 Its own module so that both the command line (:mod:`ldc.cli`) and the
-messages that suggest a command (:func:`ldc.trained.find_model`) import it,
+messages that suggest a command (:func:`ldc.zoo.find_model`) import it,
 and neither imports the other.
 """
 import argparse

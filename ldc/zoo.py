@@ -7,6 +7,8 @@ configuration from the on-disk cache when a trustworthy entry exists; else
 the published model (:mod:`ldc.published`: downloaded, verified, stored in
 the cache); else it trains it (a codec with its range-coding tables) and
 stores it. A corrupt or partial entry is reported, deleted and rebuilt, never loaded.
+(Named as CompressAI names its module of pretrained models; :mod:`ldc.training`
+is the loop that trains one.)
 """
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ from typing import Callable, Optional
 
 from ldc import cache, published
 from ldc._tf import tf
+from ldc.arguments import train_command
 from ldc.backends import entropy_backend
 from ldc.codec import Codec, model_fingerprint
-from ldc.commands import train_command
 from ldc.entropy import CodingTables, prior_tables
 from ldc.errors import ConfigurationError, InputError, ModelNotFoundError
 from ldc.model import CompressionModel, named_weights, set_named_weights

@@ -5,7 +5,7 @@ training logs and printed values), a student's report and repository (in
 French; parameter counts, a rate/PSNR table after 5 epochs), a PyTorch lab
 report (MSE losses of autoencoders, training times, a deeper-model table) and
 an autoencoder repository's README. The published values below are copied
-from them digit for digit (``tests/test_sources.py`` checks each against the
+from them digit for digit (``tests/test_source_numbers.py`` checks each against the
 source text); every measured value comes from code the appendix runs.
 
 A published number gets one of four verdicts:

@@ -1,4 +1,4 @@
-"""The appendix's published numbers and verdict rule (ldc.sources): copied right, judged by a rule that can fail.
+"""The appendix's published numbers and verdict rule (ldc.source_numbers): copied right, judged by a rule that can fail.
 
 The transcription tests read the source documents in ../shared/seeds (beside
 the checkout on this project's machines); elsewhere they skip with one line,
@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from ldc import sources as src
+from ldc import source_numbers as src
 from tests.conftest import build_machine_file
 
 FILES = {"tutorial": "002_8d857f2ea065001f.txt", "report": "001_b82583d17a074f8a.txt",
