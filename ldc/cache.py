@@ -15,7 +15,6 @@ import errno
 import hashlib
 import io
 import json
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from ldc import settings
 from ldc.errors import FileError, LdcError
 from ldc.files import atomic_write_bytes, open_input
 
@@ -37,7 +37,7 @@ class CorruptEntryError(LdcError):
 
 def cache_dir():
     """Return the cache folder (a Path; created on first write): ``LDC_CACHE_DIR`` or the user's cache dir."""
-    configured = os.environ.get(CACHE_ENV)
+    configured = settings.text(CACHE_ENV)
     return Path(configured).expanduser() if configured else Path(platformdirs.user_cache_dir("ldc"))
 
 
