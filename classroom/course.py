@@ -70,6 +70,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -81,6 +82,14 @@ POINTS = 1  # per gradable exercise
 SCHEMA = 3  # nbgrader's cell metadata schema
 IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md"]  # a jupytext twin would leak
 ANSWER_NOTE = "*Your answer (read by your teacher, not graded automatically):*"
+
+
+class GradedItem(NamedTuple):
+    """One statement of an exercise's ``# Graded`` block, as the grader runs it."""
+
+    key: str | None  # the answer's key ("0", "1", ...); None: a statement that makes the checker's inputs
+    source: str
+    fresh: bool  # computed in a fresh process from the answer cell's definitions, not read from the kernel
 
 
 class ClassroomError(Exception):
@@ -106,7 +115,7 @@ class Exercise:
         return self.checks is not None
 
     def items(self):
-        """The graded items: [(key, source, fresh)], in the block's order; ``fresh``: run in a fresh process.
+        """The graded items, a list of :class:`GradedItem` in the block's order.
 
         Also the block's other statements, as (None, source, True): they make
         the checker's inputs before the items after them.
@@ -120,10 +129,10 @@ class Exercise:
         for node in tree.body:
             source = ast.get_source_segment(self.graded, node)
             if not isinstance(node, ast.Expr):
-                steps.append((None, source, True))
+                steps.append(GradedItem(None, source, True))
                 continue
             names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-            steps.append((str(key), source, bool(names & (defined | made))))
+            steps.append(GradedItem(str(key), source, bool(names & (defined | made))))
             key += 1
         return steps
 
@@ -436,6 +445,7 @@ def grade(submissions, course, csv_path, root=ROOT, sandbox=None, limits=None, l
     graded = {chapter.stem: [e for e in exercises(chapter.read_text(), chapter.stem) if e.gradable]
               for chapter in chapter_sources(root)}
     references = {}
+    run = _Run(course, submissions, graded, references, sandbox, mode, limits)
     for name in sorted({path.stem for path in paths} & set(names)):
         log(f"grade: {name}: running the model answers, the reference every answer is compared with")
         try:
@@ -447,7 +457,7 @@ def grade(submissions, course, csv_path, root=ROOT, sandbox=None, limits=None, l
         student, name = path.parent.name, path.stem
         row = {"student_id": student, "assignment": name, "score": 0.0, "max_score": 0.0, "reason": ""}
         rows.append(row)
-        seconds = _grade_into(row, path, course, submissions, graded, references, sandbox, mode, limits)
+        seconds = _grade_into(row, path, run)
         log(f"grade: [{done}/{len(paths)}] {student}/{name}: {row['score']:g} of {row['max_score']:g}"
             + (f" in {seconds:.0f} s" if seconds is not None else "")
             + (f" ({row['reason']})" if row["reason"] else ""))
@@ -458,7 +468,20 @@ def grade(submissions, course, csv_path, root=ROOT, sandbox=None, limits=None, l
     return rows
 
 
-def _grade_into(row, path, course, submissions, graded, references, sandbox, mode, limits):
+@dataclass(frozen=True)
+class _Run:
+    """What every notebook of one :func:`grade` run is graded with."""
+
+    course: Path
+    submissions: Path
+    graded: dict  # chapter -> its gradable exercises
+    references: dict  # chapter -> the model answers' handed-out values
+    sandbox: str
+    mode: str
+    limits: tuple | None
+
+
+def _grade_into(row, path, run):
     """Grade one submitted notebook into its CSV ``row``; return the seconds it ran (None if it never ran).
 
     The score is the comparison of its handed-out answers with the reference's
@@ -467,6 +490,7 @@ def _grade_into(row, path, course, submissions, graded, references, sandbox, mod
     """
     from classroom import grading
 
+    course, graded = run.course, run.graded
     student, name = row["student_id"], row["assignment"]
     if name not in graded:
         row["reason"] = f"not an assignment (they are {', '.join(graded)})"
@@ -482,10 +506,11 @@ def _grade_into(row, path, course, submissions, graded, references, sandbox, mod
         row["reason"] = f"not a notebook ({str(err)[:80]})"
         return None
     notebook, notes = grading.restored(release, submitted)
-    outcome = grading.grade_one(course, submissions, name, student, notebook, sandbox, mode, limits, graded[name])
+    outcome = grading.grade_one(course, run.submissions, name, student, notebook, run.sandbox, run.mode, run.limits,
+                                graded[name])
     per_exercise = {e.label: (0.0, None) for e in graded[name]}
     if outcome.reason is None:
-        per_exercise = grading.scores(references[name], outcome.answers, graded[name], POINTS)
+        per_exercise = grading.scores(run.references[name], outcome.answers, graded[name], POINTS)
         row["score"] = float(sum(score for score, _ in per_exercise.values()))
     _record(course, name, student, per_exercise)
     wrong = [f"{label}: {why}" for label, (_, why) in per_exercise.items() if why]
