@@ -96,41 +96,40 @@ def _stack():
             "keras": importlib.metadata.version("keras"), "entropy": entropy_backend()}
 
 
-def _restore(path, arrays, meta):
-    try:
-        config = TrainConfig.from_dict(meta["config"])
-        model = CompressionModel(config.latent_dims, config.architecture)
-        set_named_weights(model, {name[len(_WEIGHTS):]: value for name, value in arrays.items()
-                                  if name.startswith(_WEIGHTS)})
-        tables = CodingTables.from_arrays({name[len(_TABLES):]: value for name, value in arrays.items()
-                                           if name.startswith(_TABLES)})
-        if tables.channels != config.latent_dims:
-            raise ValueError(f"{tables.channels} coding tables for {config.latent_dims} latents")
-        fingerprint = model_fingerprint(model, tables)
-        if fingerprint.hex() != meta["fingerprint"]:
-            raise ValueError("restored weights do not reproduce the stored fingerprint")
-        release = meta.get("release")
-        return TrainedModel(config, model, tables, meta["history"], meta["train_seconds"], meta["step_seconds"],
-                            meta["steps"], "hit", path, meta.get("trained_with", {}),
-                            release if isinstance(release, str) else None)
-    except ConfigurationError:
-        raise  # about this process's switches, not about the entry: never a reason to delete it
-    except (KeyError, ValueError, TypeError) as err:
-        raise cache.CorruptEntryError(f"{path}: {err}") from err
+def _restore_codec(path, arrays, meta):
+    """The :class:`TrainedModel` an entry holds; KeyError, ValueError or TypeError when it cannot be trusted."""
+    config = TrainConfig.from_dict(meta["config"])
+    model = CompressionModel(config.latent_dims, config.architecture)
+    set_named_weights(model, {name[len(_WEIGHTS):]: value for name, value in arrays.items()
+                              if name.startswith(_WEIGHTS)})
+    tables = CodingTables.from_arrays({name[len(_TABLES):]: value for name, value in arrays.items()
+                                       if name.startswith(_TABLES)})
+    if tables.channels != config.latent_dims:
+        raise ValueError(f"{tables.channels} coding tables for {config.latent_dims} latents")
+    fingerprint = model_fingerprint(model, tables)
+    if fingerprint.hex() != meta["fingerprint"]:
+        raise ValueError("restored weights do not reproduce the stored fingerprint")
+    release = meta.get("release")
+    return TrainedModel(config, model, tables, meta["history"], meta["train_seconds"], meta["step_seconds"],
+                        meta["steps"], "hit", path, meta.get("trained_with", {}),
+                        release if isinstance(release, str) else None)
 
 
 @dataclass(frozen=True)
 class _Kind:
     """How one kind of trained thing is restored from a cache entry, trained, and written to one."""
 
-    restore: Callable  # (config, path, arrays, meta) -> the thing, cache "hit"; CorruptEntryError if not it
+    restore: Callable  # (config, path, arrays, meta) -> the thing, cache "hit"; KeyError, ValueError, TypeError if not
     train: Callable  # (config, path, verbose, log, on_epoch) -> the thing, cache "miss" (path None: "off")
     entry: Callable  # the thing -> (arrays, meta)
 
 
-def _restore_classifier(config, path, arrays, meta):
+def _restore(kind, config, path, arrays, meta):
+    """Return what a cache entry holds; :class:`~ldc.cache.CorruptEntryError` when it cannot be trusted."""
     try:
-        return restore_classifier(config, arrays, meta)
+        return kind.restore(config, path, arrays, meta)
+    except ConfigurationError:
+        raise  # about this process's switches, not about the entry: never a reason to delete it
     except (KeyError, ValueError, TypeError) as err:
         raise cache.CorruptEntryError(f"{path}: {err}") from err
 
@@ -149,9 +148,10 @@ def _train_classifier(config, path, verbose, log, on_epoch):
 
 
 _KINDS = {
-    TrainConfig: _Kind(lambda config, path, arrays, meta: _restore(path, arrays, meta), _train_codec,
+    TrainConfig: _Kind(lambda config, path, arrays, meta: _restore_codec(path, arrays, meta), _train_codec,
                        _arrays_and_meta),
-    ClassifierConfig: _Kind(_restore_classifier, _train_classifier, classifier_entry),
+    ClassifierConfig: _Kind(lambda config, path, arrays, meta: restore_classifier(config, arrays, meta),
+                            _train_classifier, classifier_entry),
 }
 
 
@@ -192,7 +192,7 @@ def load_or_train(config, use_cache=True, verbose=True, log=None, snapshots=()):
     if use_cache:
         try:
             arrays, meta = cache.load_entry(path)
-            trained = kind.restore(config, path, arrays, meta)
+            trained = _restore(kind, config, path, arrays, meta)
             if verbose:
                 # One short line: chapters print it for every model they load.
                 origin = f"from {trained.release}" if trained.release else f"trained in {trained.train_seconds:.0f} s"
@@ -229,7 +229,7 @@ def _fetch_published(kind, config, path, verbose, log):
     try:
         note = published.fetch(config, path)
         arrays, meta = cache.load_entry(path)
-        trained = kind.restore(config, path, arrays, meta)
+        trained = _restore(kind, config, path, arrays, meta)
     except published.NotPublished:
         return None  # nothing to say: the registry lists no such model (quick mode's never are)
     except (published.PublishedError, cache.CorruptEntryError) as err:
@@ -277,7 +277,7 @@ def find_model(fingerprint, description=None):
         if meta.get("fingerprint") == wanted:
             try:
                 arrays, meta = cache.load_entry(path)
-                return _restore(path, arrays, meta)
+                return _restore(_KINDS[TrainConfig], None, path, arrays, meta)
             except cache.CorruptEntryError:
                 continue  # another entry may still hold it; a damaged one is rebuilt when its config is loaded
     message = f"no model with fingerprint {wanted} in the model cache at {cache.models_dir()}"
